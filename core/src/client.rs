@@ -1,0 +1,564 @@
+//! The WebAuthn client and authenticator steps, end to end:
+//! [`create()`](https://www.w3.org/TR/webauthn-3/#sctn-createCredential) (§5.1.3) with
+//! [authenticatorMakeCredential](https://www.w3.org/TR/webauthn-3/#sctn-op-make-cred) (§6.3.2), and
+//! [`get()`](https://www.w3.org/TR/webauthn-3/#sctn-getAssertion) (§5.1.4) with
+//! [authenticatorGetAssertion](https://www.w3.org/TR/webauthn-3/#sctn-op-get-assertion) (§6.3.3).
+//!
+//! Each ceremony is split in two so that the user is asked in between: `inspect_*` validates the
+//! request and describes it for the prompt (no side effects), then `create`/`get` repeat every
+//! check and act on the user's [`Consent`]. Timeouts and `AbortSignal` belong to the JS layer.
+//!
+//! Error mapping (all are [`WebAuthnError`]s):
+//! * `TypeError`: malformed options (missing members, bad base64url, `user.id` not 1–64 bytes);
+//! * `NotAllowedError`: opaque/invalid caller origin, no consent, `userVerification: "required"`
+//!   without verification, no usable credential, no credential selected;
+//! * `SecurityError`: not a secure context, or an RP ID the origin may not claim;
+//! * `NotSupportedError`: no ES256 among `pubKeyCredParams`;
+//! * `InvalidStateError`: an `excludeCredentials` entry is already here (after consent);
+//! * `UnknownError`: the random source or the store failed.
+
+use crate::authenticator::{self, flags, AttestedCredentialData, AAGUID};
+use crate::b64url;
+use crate::client_data::{serialize_client_data, ClientDataType};
+use crate::clock::Clock;
+use crate::cose::ES256;
+use crate::crypto::PrivateKey;
+use crate::error::WebAuthnError;
+use crate::options::{
+    CreationOptions, PublicKeyCredentialDescriptorJSON, RequestOptions,
+    UserVerificationRequirement, PUBLIC_KEY,
+};
+use crate::origin::Origin;
+use crate::passkey::{Passkey, MAX_USER_HANDLE_LEN};
+use crate::responses::{
+    AuthenticationResponseJSON, AuthenticatorAssertionResponseJSON,
+    AuthenticatorAttestationResponseJSON, RegistrationResponseJSON,
+};
+use crate::rng::Rng;
+use crate::rp_id::effective_rp_id;
+use crate::store::{CredentialStore, StoreWrite};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Map, Value};
+use sha2::{Digest, Sha256};
+
+/// Who is calling, as the browser (not the page) reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallerContext {
+    /// The calling frame's serialized origin.
+    pub origin: String,
+    /// The top-level origin when the caller is a subframe (`null` for the top frame). A value
+    /// different from `origin` makes the call cross-origin (`"crossOrigin":true,"topOrigin":…`);
+    /// a value equal to `origin` is treated as same-origin.
+    #[serde(default)]
+    pub top_origin: Option<String>,
+}
+
+/// What the user did at the prompt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Consent {
+    /// The user approved this operation ([user presence](https://www.w3.org/TR/webauthn-3/#test-of-user-presence)).
+    pub user_present: bool,
+    /// The user was [verified](https://www.w3.org/TR/webauthn-3/#user-verification) by a real verifier.
+    pub user_verified: bool,
+}
+
+/// A validated registration request, for the prompt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CreateInspection {
+    /// The effective RP ID.
+    pub rp_id: String,
+    /// `rp.name`.
+    pub rp_name: String,
+    /// `user.name`.
+    pub user_name: String,
+    /// `user.displayName`.
+    pub user_display_name: String,
+    /// `user.id`, base64url.
+    pub user_handle: String,
+    /// A credential in `excludeCredentials` is already stored for this RP ID: `create` will fail
+    /// with `InvalidStateError` (or `NotAllowedError` without consent).
+    pub excluded: bool,
+    /// A passkey for the same RP ID and user handle exists and will be replaced.
+    pub replaces: bool,
+    /// `"required"`, `"preferred"` or `"discouraged"`.
+    pub user_verification: String,
+}
+
+/// One passkey the user may choose at a `get` prompt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetCandidate {
+    /// Credential id, base64url.
+    pub credential_id: String,
+    /// `user.name` at creation.
+    pub user_name: String,
+    /// `user.displayName` at creation.
+    pub user_display_name: String,
+    /// User handle, base64url.
+    pub user_handle: String,
+    /// Creation time, ms since the epoch.
+    pub created: u64,
+    /// Last use, ms since the epoch.
+    pub last_used: Option<u64>,
+}
+
+/// A validated authentication request, for the prompt.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GetInspection {
+    /// The effective RP ID.
+    pub rp_id: String,
+    /// `"required"`, `"preferred"` or `"discouraged"`.
+    pub user_verification: String,
+    /// Usable passkeys, most recently used first. May be empty (then `get` fails with
+    /// `NotAllowedError`; the caller may offer another authenticator instead).
+    pub candidates: Vec<GetCandidate>,
+}
+
+/// The client + authenticator over a store, a random source and a clock.
+pub struct Latchkey<S, R, C> {
+    /// The passkeys.
+    pub store: S,
+    rng: R,
+    clock: C,
+}
+
+impl<S, R, C> std::fmt::Debug for Latchkey<S, R, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Latchkey").finish_non_exhaustive()
+    }
+}
+
+/// Everything `create` needs, validated.
+struct CreateRequest {
+    origin: String,
+    top_origin: Option<String>,
+    rp_id: String,
+    user_handle: Vec<u8>,
+    challenge: Vec<u8>,
+    exclude_ids: Vec<Vec<u8>>,
+    user_verification: UserVerificationRequirement,
+}
+
+/// Everything `get` needs, validated.
+struct GetRequest {
+    origin: String,
+    top_origin: Option<String>,
+    rp_id: String,
+    challenge: Vec<u8>,
+    /// `None`: any credential of the RP ID; `Some`: only these ids.
+    allow_ids: Option<Vec<Vec<u8>>>,
+    user_verification: UserVerificationRequirement,
+}
+
+fn decode_member(value: &str, member: &str) -> Result<Vec<u8>, WebAuthnError> {
+    b64url::decode(value)
+        .map_err(|e| WebAuthnError::type_error(format!("{member} is not a base64url string: {e}")))
+}
+
+fn decode_descriptors(
+    list: &[PublicKeyCredentialDescriptorJSON],
+    member: &str,
+) -> Result<Vec<Vec<u8>>, WebAuthnError> {
+    list.iter()
+        .filter(|d| d.type_ == PUBLIC_KEY)
+        .map(|d| decode_member(&d.id, &format!("{member}[].id")))
+        .collect()
+}
+
+/// Parses the caller's origin and top origin; `(origin, top_origin if cross-origin)`.
+fn caller_origins(ctx: &CallerContext) -> Result<(Origin, Option<String>), WebAuthnError> {
+    let origin = Origin::parse(&ctx.origin)?;
+    let top = match &ctx.top_origin {
+        Some(top) => {
+            let top = Origin::parse(top)?;
+            (top != origin).then(|| top.serialize())
+        }
+        None => None,
+    };
+    Ok((origin, top))
+}
+
+fn internal(context: &str, e: impl std::fmt::Display) -> WebAuthnError {
+    WebAuthnError::unknown(format!("{context}: {e}"))
+}
+
+impl<S: CredentialStore, R: Rng, C: Clock> Latchkey<S, R, C> {
+    /// A client over `store`, drawing keys and ids from `rng` and time from `clock`.
+    pub fn new(store: S, rng: R, clock: C) -> Self {
+        Self { store, rng, clock }
+    }
+
+    /// The clock.
+    pub fn clock(&self) -> &C {
+        &self.clock
+    }
+
+    /// Gives the store back.
+    pub fn into_store(self) -> S {
+        self.store
+    }
+
+    fn prepare_create(
+        &self,
+        ctx: &CallerContext,
+        opts: &CreationOptions,
+    ) -> Result<CreateRequest, WebAuthnError> {
+        // §5.1.3 step "If pkOptions.user.id's length is not between 1 and 64 bytes": TypeError.
+        let user_handle = decode_member(&opts.user.id, "user.id")?;
+        if user_handle.is_empty() || user_handle.len() > MAX_USER_HANDLE_LEN {
+            return Err(WebAuthnError::type_error(format!(
+                "user.id must be between 1 and 64 bytes, not {}",
+                user_handle.len()
+            )));
+        }
+        let challenge = decode_member(&opts.challenge, "challenge")?;
+        let exclude_ids = decode_descriptors(&opts.exclude_credentials, "excludeCredentials")?;
+        // Opaque origin: NotAllowedError. Secure context and RP ID: SecurityError.
+        let (origin, top_origin) = caller_origins(ctx)?;
+        let rp_id = effective_rp_id(&origin, opts.rp.id.as_deref())?;
+        // credTypesAndPubKeyAlgs: an empty list means ES256 and RS256; otherwise only
+        // "public-key" entries count, and this authenticator supports ES256 alone.
+        let es256_acceptable = opts.pub_key_cred_params.is_empty()
+            || opts
+                .pub_key_cred_params
+                .iter()
+                .any(|p| p.type_ == PUBLIC_KEY && p.alg == ES256);
+        if !es256_acceptable {
+            return Err(WebAuthnError::not_supported(
+                "none of the requested algorithms is supported (this authenticator supports ES256, -7)",
+            ));
+        }
+        Ok(CreateRequest {
+            origin: origin.serialize(),
+            top_origin,
+            rp_id,
+            user_handle,
+            challenge,
+            exclude_ids,
+            user_verification: opts.user_verification(),
+        })
+    }
+
+    fn is_excluded(&self, req: &CreateRequest) -> bool {
+        req.exclude_ids
+            .iter()
+            .any(|id| self.store.get(id).is_some_and(|p| p.rp_id == req.rp_id))
+    }
+
+    fn same_account(&self, rp_id: &str, user_handle: &[u8]) -> Vec<Vec<u8>> {
+        self.store
+            .find_by_rp_id(rp_id)
+            .into_iter()
+            .filter(|p| p.user_handle == user_handle)
+            .map(|p| p.credential_id.clone())
+            .collect()
+    }
+
+    /// Validates a registration request and describes it for the prompt. No side effects.
+    ///
+    /// # Errors
+    /// See the [module documentation](self); never `InvalidStateError` (reported as `excluded`).
+    pub fn inspect_create(
+        &self,
+        ctx: &CallerContext,
+        opts: &CreationOptions,
+    ) -> Result<CreateInspection, WebAuthnError> {
+        let req = self.prepare_create(ctx, opts)?;
+        Ok(CreateInspection {
+            excluded: self.is_excluded(&req),
+            replaces: !self.same_account(&req.rp_id, &req.user_handle).is_empty(),
+            user_verification: req.user_verification.as_str().to_owned(),
+            user_handle: b64url::encode(&req.user_handle),
+            rp_id: req.rp_id,
+            rp_name: opts.rp.name.clone(),
+            user_name: opts.user.name.clone(),
+            user_display_name: opts.user.display_name.clone(),
+        })
+    }
+
+    /// Creates a passkey (a discoverable ES256 credential with `none` attestation), stores it
+    /// (replacing a passkey of the same RP ID and user handle) and returns the response with the
+    /// storage journal: the new record first, then deletes of replaced records.
+    ///
+    /// # Errors
+    /// See the [module documentation](self). Nothing is stored on error.
+    pub fn create(
+        &mut self,
+        ctx: &CallerContext,
+        opts: &CreationOptions,
+        consent: Consent,
+    ) -> Result<(RegistrationResponseJSON, Vec<StoreWrite>), WebAuthnError> {
+        let req = self.prepare_create(ctx, opts)?;
+        // §6.3.2 step 3: an excluded credential needs consent to be revealed.
+        if self.is_excluded(&req) {
+            return Err(if consent.user_present {
+                WebAuthnError::invalid_state(
+                    "a credential in excludeCredentials is already registered with Latchkey",
+                )
+            } else {
+                WebAuthnError::not_allowed("the user did not consent")
+            });
+        }
+        if !consent.user_present {
+            return Err(WebAuthnError::not_allowed("the user did not consent"));
+        }
+        if req.user_verification == UserVerificationRequirement::Required && !consent.user_verified
+        {
+            return Err(WebAuthnError::not_allowed(
+                "user verification was required but not performed",
+            ));
+        }
+
+        let private_key = PrivateKey::from_random_bytes(&mut self.rng)
+            .map_err(|e| internal("key generation", e))?;
+        let mut credential_id =
+            authenticator::new_credential_id(&mut self.rng).map_err(|e| internal("random", e))?;
+        for _ in 0..8 {
+            if self.store.get(&credential_id).is_none() {
+                break;
+            }
+            credential_id = authenticator::new_credential_id(&mut self.rng)
+                .map_err(|e| internal("random", e))?;
+        }
+        if self.store.get(&credential_id).is_some() {
+            return Err(WebAuthnError::unknown(
+                "could not draw an unused credential id",
+            ));
+        }
+
+        let cose_key = private_key.cose_key();
+        let mut auth_flags = flags::UP | flags::BE;
+        if consent.user_verified {
+            auth_flags |= flags::UV;
+        }
+        let attested = AttestedCredentialData {
+            aaguid: AAGUID,
+            credential_id: &credential_id,
+            public_key: &cose_key,
+        };
+        let auth_data =
+            authenticator::authenticator_data(&req.rp_id, auth_flags, 0, Some(&attested))
+                .map_err(|e| internal("authenticator data", e))?;
+        let attestation_object = authenticator::attestation_object_none(&auth_data);
+        let client_data_json = serialize_client_data(
+            ClientDataType::Create,
+            &b64url::encode(&req.challenge),
+            &req.origin,
+            req.top_origin.as_deref(),
+        );
+
+        let mut client_extension_results = Map::new();
+        if opts.cred_props_requested() {
+            client_extension_results.insert("credProps".into(), json!({"rk": true}));
+        }
+        let id = b64url::encode(&credential_id);
+        let response = RegistrationResponseJSON {
+            id: id.clone(),
+            raw_id: id,
+            response: AuthenticatorAttestationResponseJSON {
+                client_data_json: b64url::encode(client_data_json.as_bytes()),
+                authenticator_data: b64url::encode(&auth_data),
+                transports: vec!["internal".into()],
+                public_key: b64url::encode(&private_key.public_key_spki_der()),
+                public_key_algorithm: ES256,
+                attestation_object: b64url::encode(&attestation_object),
+            },
+            authenticator_attachment: "platform".into(),
+            client_extension_results,
+            type_: PUBLIC_KEY.into(),
+        };
+
+        let replaced = self.same_account(&req.rp_id, &req.user_handle);
+        let passkey = Passkey {
+            credential_id: credential_id.to_vec(),
+            rp_id: req.rp_id,
+            rp_name: opts.rp.name.clone(),
+            user_handle: req.user_handle,
+            user_name: opts.user.name.clone(),
+            user_display_name: opts.user.display_name.clone(),
+            private_key,
+            alg: ES256,
+            created_ms: self.clock.now_ms(),
+            last_used_ms: None,
+            sign_count: 0,
+        };
+        let mut writes = vec![StoreWrite::put(&passkey)];
+        self.store
+            .put(passkey)
+            .map_err(|e| internal("storing the passkey", e))?;
+        for old in replaced {
+            self.store
+                .remove(&old)
+                .map_err(|e| internal("replacing the old passkey", e))?;
+            writes.push(StoreWrite::delete(&old));
+        }
+        Ok((response, writes))
+    }
+
+    fn prepare_get(
+        &self,
+        ctx: &CallerContext,
+        opts: &RequestOptions,
+    ) -> Result<GetRequest, WebAuthnError> {
+        let challenge = decode_member(&opts.challenge, "challenge")?;
+        let allow_ids = if opts.allow_credentials.is_empty() {
+            None
+        } else {
+            Some(decode_descriptors(
+                &opts.allow_credentials,
+                "allowCredentials",
+            )?)
+        };
+        let (origin, top_origin) = caller_origins(ctx)?;
+        let rp_id = effective_rp_id(&origin, opts.rp_id.as_deref())?;
+        Ok(GetRequest {
+            origin: origin.serialize(),
+            top_origin,
+            rp_id,
+            challenge,
+            allow_ids,
+            user_verification: opts.user_verification(),
+        })
+    }
+
+    /// Usable passkeys, most recently used (or created) first.
+    fn candidates(&self, req: &GetRequest) -> Vec<&Passkey> {
+        let mut found: Vec<&Passkey> = self
+            .store
+            .find_by_rp_id(&req.rp_id)
+            .into_iter()
+            .filter(|p| {
+                req.allow_ids
+                    .as_ref()
+                    .is_none_or(|ids| ids.contains(&p.credential_id))
+            })
+            .collect();
+        found.sort_by(|a, b| {
+            let recency = |p: &Passkey| p.last_used_ms.unwrap_or(p.created_ms).max(p.created_ms);
+            recency(b)
+                .cmp(&recency(a))
+                .then_with(|| a.credential_id.cmp(&b.credential_id))
+        });
+        found
+    }
+
+    /// Validates an authentication request and lists the usable passkeys. No side effects.
+    ///
+    /// # Errors
+    /// `TypeError`, `NotAllowedError` (origin) or `SecurityError`; an empty candidate list is not
+    /// an error here.
+    pub fn inspect_get(
+        &self,
+        ctx: &CallerContext,
+        opts: &RequestOptions,
+    ) -> Result<GetInspection, WebAuthnError> {
+        let req = self.prepare_get(ctx, opts)?;
+        let candidates = self
+            .candidates(&req)
+            .into_iter()
+            .map(|p| GetCandidate {
+                credential_id: b64url::encode(&p.credential_id),
+                user_name: p.user_name.clone(),
+                user_display_name: p.user_display_name.clone(),
+                user_handle: b64url::encode(&p.user_handle),
+                created: p.created_ms,
+                last_used: p.last_used_ms,
+            })
+            .collect();
+        Ok(GetInspection {
+            rp_id: req.rp_id,
+            user_verification: req.user_verification.as_str().to_owned(),
+            candidates,
+        })
+    }
+
+    /// Signs an assertion with the selected passkey (or the only candidate when
+    /// `selected_credential_id` is `None`), records its use, and returns the response with the
+    /// storage journal (the updated record).
+    ///
+    /// # Errors
+    /// See the [module documentation](self). Nothing changes on error.
+    pub fn get(
+        &mut self,
+        ctx: &CallerContext,
+        opts: &RequestOptions,
+        selected_credential_id: Option<&[u8]>,
+        consent: Consent,
+    ) -> Result<(AuthenticationResponseJSON, Vec<StoreWrite>), WebAuthnError> {
+        let req = self.prepare_get(ctx, opts)?;
+        let candidates = self.candidates(&req);
+        if candidates.is_empty() {
+            return Err(WebAuthnError::not_allowed(
+                "no passkey for this site is available",
+            ));
+        }
+        let chosen = match selected_credential_id {
+            Some(id) => candidates.into_iter().find(|p| p.credential_id == id),
+            None if candidates.len() == 1 => candidates.into_iter().next(),
+            None => return Err(WebAuthnError::not_allowed("no credential selected")),
+        };
+        let mut passkey = chosen
+            .ok_or_else(|| {
+                WebAuthnError::not_allowed(
+                    "the selected credential is not available for this request",
+                )
+            })?
+            .clone();
+        if !consent.user_present {
+            return Err(WebAuthnError::not_allowed("the user did not consent"));
+        }
+        if req.user_verification == UserVerificationRequirement::Required && !consent.user_verified
+        {
+            return Err(WebAuthnError::not_allowed(
+                "user verification was required but not performed",
+            ));
+        }
+
+        let mut auth_flags = flags::UP | flags::BE;
+        if consent.user_verified {
+            auth_flags |= flags::UV;
+        }
+        let auth_data =
+            authenticator::authenticator_data(&req.rp_id, auth_flags, passkey.sign_count, None)
+                .map_err(|e| internal("authenticator data", e))?;
+        let client_data_json = serialize_client_data(
+            ClientDataType::Get,
+            &b64url::encode(&req.challenge),
+            &req.origin,
+            req.top_origin.as_deref(),
+        );
+        let mut message = Vec::with_capacity(auth_data.len() + 32);
+        message.extend_from_slice(&auth_data);
+        message.extend_from_slice(&Sha256::digest(client_data_json.as_bytes()));
+        let signature = passkey.private_key.sign(&message);
+
+        let id = b64url::encode(&passkey.credential_id);
+        let response = AuthenticationResponseJSON {
+            id: id.clone(),
+            raw_id: id,
+            response: AuthenticatorAssertionResponseJSON {
+                client_data_json: b64url::encode(client_data_json.as_bytes()),
+                authenticator_data: b64url::encode(&auth_data),
+                signature: b64url::encode(&signature),
+                user_handle: Some(b64url::encode(&passkey.user_handle)),
+            },
+            authenticator_attachment: "platform".into(),
+            client_extension_results: Map::<String, Value>::new(),
+            type_: PUBLIC_KEY.into(),
+        };
+
+        passkey.last_used_ms = Some(self.clock.now_ms());
+        let writes = vec![StoreWrite::put(&passkey)];
+        self.store
+            .put(passkey)
+            .map_err(|e| internal("recording the passkey's use", e))?;
+        Ok((response, writes))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,531 @@
+//! The credential private key: ES256 ([RFC 9053 §2.1](https://www.rfc-editor.org/rfc/rfc9053#section-2.1),
+//! ECDSA on P-256 with SHA-256) over RustCrypto's `p256`, and its storage form, PKCS#8
+//! ([RFC 5958](https://www.rfc-editor.org/rfc/rfc5958)) wrapping an `ECPrivateKey`
+//! ([RFC 5915](https://www.rfc-editor.org/rfc/rfc5915)), the form WebCrypto's `exportKey("pkcs8")`
+//! and the FIDO Credential Exchange Format use.
+//!
+//! The DER is written from a fixed template and read by a small strict reader, so no ASN.1
+//! dependency reaches the wasm build.
+
+use crate::cose::CoseKey;
+use crate::rng::{Rng, RngError};
+use p256::ecdsa::signature::Signer;
+use p256::ecdsa::{DerSignature, SigningKey};
+use thiserror::Error;
+use zeroize::{Zeroize, Zeroizing};
+
+/// A failure to create, load or use a private key.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum CryptoError {
+    /// The random source failed while generating a key.
+    #[error(transparent)]
+    Rng(#[from] RngError),
+    /// The random source kept producing invalid scalars (it is broken).
+    #[error("the random source produced no valid P-256 scalar")]
+    NoValidScalar,
+    /// The PKCS#8 document is not well-formed DER of the expected shape.
+    #[error("malformed PKCS#8 private key: {0}")]
+    MalformedPkcs8(&'static str),
+    /// The PKCS#8 document is for another algorithm or curve.
+    #[error("the PKCS#8 private key is not an EC P-256 key")]
+    WrongAlgorithm,
+    /// The private scalar is zero or not below the group order.
+    #[error("the private key is not a valid P-256 scalar")]
+    InvalidScalar,
+    /// The embedded public key does not belong to the private key.
+    #[error("the PKCS#8 public key does not match the private key")]
+    PublicKeyMismatch,
+}
+
+/// `id-ecPublicKey` (1.2.840.10045.2.1), DER content bytes.
+const OID_EC_PUBLIC_KEY: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01];
+/// `prime256v1` / `secp256r1` (1.2.840.10045.3.1.7), DER content bytes.
+const OID_P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+
+/// `SubjectPublicKeyInfo` ([RFC 5480](https://www.rfc-editor.org/rfc/rfc5480)) header for an
+/// uncompressed P-256 point: SEQUENCE { SEQUENCE { ecPublicKey, prime256v1 }, BIT STRING (0 unused) }.
+const SPKI_PREFIX: [u8; 26] = [
+    0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a,
+    0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
+];
+
+/// PKCS#8 v1 header up to the private scalar:
+/// SEQUENCE(135) { INTEGER 0, AlgorithmIdentifier { ecPublicKey, prime256v1 },
+/// OCTET STRING(109) { ECPrivateKey SEQUENCE(107) { INTEGER 1, OCTET STRING(32) …
+const PKCS8_PREFIX: [u8; 36] = [
+    0x30, 0x81, 0x87, 0x02, 0x01, 0x00, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02,
+    0x01, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x04, 0x6d, 0x30, 0x6b, 0x02,
+    0x01, 0x01, 0x04, 0x20,
+];
+/// … then `[1] { BIT STRING (0 unused) 04 || x || y } } }`.
+const PKCS8_PUBLIC_KEY_HEADER: [u8; 5] = [0xa1, 0x44, 0x03, 0x42, 0x00];
+/// Length of the PKCS#8 document [`PrivateKey::to_pkcs8_der`] writes.
+pub const PKCS8_LEN: usize = PKCS8_PREFIX.len() + 32 + PKCS8_PUBLIC_KEY_HEADER.len() + 65;
+
+/// A P-256 private key for ES256. The scalar is zeroized on drop (by `p256`'s `SigningKey`), and
+/// `Debug` prints no key material.
+#[derive(Clone)]
+pub struct PrivateKey(SigningKey);
+
+impl std::fmt::Debug for PrivateKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PrivateKey(..)")
+    }
+}
+
+impl PrivateKey {
+    /// Generates a key from 32 bytes of `rng`, drawing again if they are not a valid scalar
+    /// (probability about 2^-32 per draw).
+    ///
+    /// # Errors
+    /// [`CryptoError::Rng`] if the random source fails; [`CryptoError::NoValidScalar`] if 64
+    /// draws in a row are invalid.
+    pub fn from_random_bytes(rng: &mut impl Rng) -> Result<Self, CryptoError> {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        for _ in 0..64 {
+            rng.fill_bytes(bytes.as_mut_slice())?;
+            if let Ok(key) = Self::from_scalar_bytes(bytes.as_slice()) {
+                return Ok(key);
+            }
+        }
+        Err(CryptoError::NoValidScalar)
+    }
+
+    /// A key from its 32-byte big-endian scalar.
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidScalar`] unless `bytes` is exactly 32 bytes encoding a scalar in `[1, n)`.
+    pub fn from_scalar_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
+        if bytes.len() != 32 {
+            // `SigningKey::from_slice` would zero-pad shorter input.
+            return Err(CryptoError::InvalidScalar);
+        }
+        SigningKey::from_slice(bytes)
+            .map(Self)
+            .map_err(|_| CryptoError::InvalidScalar)
+    }
+
+    /// Signs `message` with ES256: ECDSA P-256 over SHA-256(`message`), with the deterministic
+    /// nonce of [RFC 6979](https://www.rfc-editor.org/rfc/rfc6979), DER-encoded as WebAuthn's
+    /// [ES256 signature format](https://www.w3.org/TR/webauthn-3/#sctn-signature-attestation-types)
+    /// requires.
+    #[must_use]
+    pub fn sign(&self, message: &[u8]) -> Vec<u8> {
+        let signature: DerSignature = self.0.sign(message);
+        signature.as_bytes().to_vec()
+    }
+
+    /// The public key as an uncompressed SEC1 point `04 || x || y`.
+    #[must_use]
+    pub fn public_key_sec1_uncompressed(&self) -> [u8; 65] {
+        let point = self.0.verifying_key().to_sec1_point(false);
+        let mut out = [0u8; 65];
+        // An uncompressed point of a valid key is always 65 bytes.
+        if let Some(slot) = out.get_mut(..point.as_bytes().len()) {
+            slot.copy_from_slice(point.as_bytes());
+        }
+        out
+    }
+
+    /// The public key as a DER `SubjectPublicKeyInfo` (91 bytes), the form of
+    /// [`getPublicKey()`](https://www.w3.org/TR/webauthn-3/#dom-authenticatorattestationresponse-getpublickey).
+    #[must_use]
+    pub fn public_key_spki_der(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(SPKI_PREFIX.len() + 65);
+        out.extend_from_slice(&SPKI_PREFIX);
+        out.extend_from_slice(&self.public_key_sec1_uncompressed());
+        out
+    }
+
+    /// The public key as a COSE EC2 key for ES256.
+    #[must_use]
+    pub fn cose_key(&self) -> CoseKey {
+        let point = self.public_key_sec1_uncompressed();
+        let mut x = [0u8; 32];
+        let mut y = [0u8; 32];
+        x.copy_from_slice(&point[1..33]);
+        y.copy_from_slice(&point[33..65]);
+        CoseKey { x, y }
+    }
+
+    /// PKCS#8 v1 DER with the public key inside the `ECPrivateKey` (138 bytes; the same bytes as
+    /// WebCrypto's `exportKey("pkcs8")`).
+    #[must_use]
+    pub fn to_pkcs8_der(&self) -> Zeroizing<Vec<u8>> {
+        let mut out = Zeroizing::new(Vec::with_capacity(PKCS8_LEN));
+        out.extend_from_slice(&PKCS8_PREFIX);
+        let mut scalar = self.0.to_bytes();
+        out.extend_from_slice(scalar.as_slice());
+        scalar.as_mut_slice().zeroize();
+        out.extend_from_slice(&PKCS8_PUBLIC_KEY_HEADER);
+        out.extend_from_slice(&self.public_key_sec1_uncompressed());
+        out
+    }
+
+    /// Reads a PKCS#8 (v1 or v2) EC P-256 private key. Accepts the optional `parameters` and
+    /// `publicKey` fields of `ECPrivateKey` (checking that they match) and ignores PKCS#8
+    /// attributes; anything else is an error, never a panic.
+    ///
+    /// # Errors
+    /// A [`CryptoError`] naming what is wrong.
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, CryptoError> {
+        let mut outer = DerReader::new(der);
+        let mut info = DerReader::new(outer.expect(TAG_SEQUENCE)?);
+        outer.finish()?;
+
+        let version = info.expect(TAG_INTEGER)?;
+        if version != [0] && version != [1] {
+            return Err(CryptoError::MalformedPkcs8("unsupported PKCS#8 version"));
+        }
+        let mut algorithm = DerReader::new(info.expect(TAG_SEQUENCE)?);
+        if algorithm.expect(TAG_OID)? != OID_EC_PUBLIC_KEY {
+            return Err(CryptoError::WrongAlgorithm);
+        }
+        if algorithm.expect(TAG_OID)? != OID_P256 {
+            return Err(CryptoError::WrongAlgorithm);
+        }
+        algorithm.finish()?;
+        let mut ec = DerReader::new(info.expect(TAG_OCTET_STRING)?);
+        // Optional attributes [0] and (v2) publicKey [1] may follow; they must be well-formed.
+        while !info.is_empty() {
+            let (tag, _) = info.next()?;
+            if tag != 0xa0 && tag != 0x80 && tag != 0xa1 && tag != 0x81 {
+                return Err(CryptoError::MalformedPkcs8(
+                    "unexpected field after the private key",
+                ));
+            }
+        }
+
+        let mut ec_key = DerReader::new(ec.expect(TAG_SEQUENCE)?);
+        ec.finish()?;
+        if ec_key.expect(TAG_INTEGER)? != [1] {
+            return Err(CryptoError::MalformedPkcs8("ECPrivateKey version is not 1"));
+        }
+        let scalar = ec_key.expect(TAG_OCTET_STRING)?;
+        if scalar.len() != 32 {
+            return Err(CryptoError::MalformedPkcs8(
+                "the private scalar is not 32 bytes",
+            ));
+        }
+        let key = Self::from_scalar_bytes(scalar)?;
+        let mut public_key = None;
+        if ec_key.peek_tag() == Some(0xa0) {
+            let mut params = DerReader::new(ec_key.expect(0xa0)?);
+            if params.expect(TAG_OID)? != OID_P256 {
+                return Err(CryptoError::WrongAlgorithm);
+            }
+            params.finish()?;
+        }
+        if ec_key.peek_tag() == Some(0xa1) {
+            let mut wrapper = DerReader::new(ec_key.expect(0xa1)?);
+            public_key = Some(wrapper.expect(TAG_BIT_STRING)?);
+            wrapper.finish()?;
+        }
+        ec_key.finish()?;
+        if let Some(bits) = public_key {
+            let (unused, point) = bits
+                .split_first()
+                .ok_or(CryptoError::MalformedPkcs8("empty public key bit string"))?;
+            if *unused != 0 || point != key.public_key_sec1_uncompressed().as_slice() {
+                return Err(CryptoError::PublicKeyMismatch);
+            }
+        }
+        Ok(key)
+    }
+}
+
+const TAG_INTEGER: u8 = 0x02;
+const TAG_BIT_STRING: u8 = 0x03;
+const TAG_OCTET_STRING: u8 = 0x04;
+const TAG_OID: u8 = 0x06;
+const TAG_SEQUENCE: u8 = 0x30;
+
+/// A strict DER reader: single-byte tags, definite minimal lengths, no reading past the end.
+struct DerReader<'a> {
+    rest: &'a [u8],
+}
+
+impl<'a> DerReader<'a> {
+    fn new(bytes: &'a [u8]) -> Self {
+        Self { rest: bytes }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.rest.is_empty()
+    }
+
+    fn peek_tag(&self) -> Option<u8> {
+        self.rest.first().copied()
+    }
+
+    fn next(&mut self) -> Result<(u8, &'a [u8]), CryptoError> {
+        let truncated = CryptoError::MalformedPkcs8("truncated");
+        let (&tag, rest) = self.rest.split_first().ok_or(truncated.clone())?;
+        if tag & 0x1f == 0x1f {
+            return Err(CryptoError::MalformedPkcs8(
+                "multi-byte tags are not used here",
+            ));
+        }
+        let (&first, rest) = rest.split_first().ok_or(truncated.clone())?;
+        let (len, rest) = match first {
+            0..=0x7f => (usize::from(first), rest),
+            0x81 => {
+                let (&n, rest) = rest.split_first().ok_or(truncated.clone())?;
+                if n < 0x80 {
+                    return Err(CryptoError::MalformedPkcs8("non-minimal length"));
+                }
+                (usize::from(n), rest)
+            }
+            0x82 => {
+                let bytes = rest.get(..2).ok_or(truncated.clone())?;
+                let n = usize::from(u16::from_be_bytes([bytes[0], bytes[1]]));
+                if n < 0x100 {
+                    return Err(CryptoError::MalformedPkcs8("non-minimal length"));
+                }
+                (n, &rest[2..])
+            }
+            _ => return Err(CryptoError::MalformedPkcs8("unsupported length form")),
+        };
+        let content = rest.get(..len).ok_or(truncated)?;
+        self.rest = &rest[len..];
+        Ok((tag, content))
+    }
+
+    fn expect(&mut self, tag: u8) -> Result<&'a [u8], CryptoError> {
+        match self.next()? {
+            (t, content) if t == tag => Ok(content),
+            _ => Err(CryptoError::MalformedPkcs8("unexpected tag")),
+        }
+    }
+
+    fn finish(&self) -> Result<(), CryptoError> {
+        if self.rest.is_empty() {
+            Ok(())
+        } else {
+            Err(CryptoError::MalformedPkcs8("trailing data"))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::rng::TestRng;
+    use p256::ecdsa::signature::Verifier;
+    use p256::ecdsa::{Signature, VerifyingKey};
+
+    pub(crate) fn hex(s: &str) -> Vec<u8> {
+        let s: String = s.split_whitespace().collect();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    fn to_hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    /// The "none.ES256" credential private key from WebAuthn L3 §16 test vectors.
+    const SPEC_KEY: &str = "6e68e7a58484a3264f66b77f5d6dc5bc36a47085b615c9727ab334e8c369c2ee";
+
+    #[test]
+    fn sign_verifies_and_is_deterministic() {
+        let key = PrivateKey::from_random_bytes(&mut TestRng::new(1)).unwrap();
+        let sig = key.sign(b"hello");
+        assert_eq!(sig, key.sign(b"hello"), "RFC 6979 nonces are deterministic");
+        let vk = VerifyingKey::from_sec1_bytes(&key.public_key_sec1_uncompressed()).unwrap();
+        let parsed = Signature::from_der(&sig).unwrap();
+        vk.verify(b"hello", &parsed).unwrap();
+        assert!(vk.verify(b"hellO", &parsed).is_err());
+    }
+
+    #[test]
+    fn public_key_forms() {
+        let key = PrivateKey::from_scalar_bytes(&hex(SPEC_KEY)).unwrap();
+        let point = key.public_key_sec1_uncompressed();
+        assert_eq!(point[0], 4);
+        let spki = key.public_key_spki_der();
+        assert_eq!(spki.len(), 91);
+        assert_eq!(&spki[..26], &SPKI_PREFIX);
+        assert_eq!(&spki[26..], &point);
+        let cose = key.cose_key();
+        assert_eq!(&cose.x, &point[1..33]);
+        assert_eq!(&cose.y, &point[33..]);
+        // From the spec vector's attested credential data.
+        assert_eq!(
+            to_hex(&cose.x),
+            "afefa16f97ca9b2d23eb86ccb64098d20db90856062eb249c33a9b672f26df61"
+        );
+        assert_eq!(
+            to_hex(&cose.y),
+            "930a56b87a2fca66334b03458abf879717c12cc68ed73290af2e2664796b9220"
+        );
+    }
+
+    #[test]
+    fn invalid_scalars_are_rejected() {
+        assert_eq!(
+            PrivateKey::from_scalar_bytes(&[0; 32]).unwrap_err(),
+            CryptoError::InvalidScalar
+        );
+        assert_eq!(
+            PrivateKey::from_scalar_bytes(&[0xff; 32]).unwrap_err(),
+            CryptoError::InvalidScalar
+        );
+        assert_eq!(
+            PrivateKey::from_scalar_bytes(&[1; 31]).unwrap_err(),
+            CryptoError::InvalidScalar
+        );
+        assert_eq!(
+            PrivateKey::from_scalar_bytes(&[1; 24]).unwrap_err(),
+            CryptoError::InvalidScalar
+        );
+        assert_eq!(
+            PrivateKey::from_scalar_bytes(&[1; 33]).unwrap_err(),
+            CryptoError::InvalidScalar
+        );
+        // n - 1 is the largest valid scalar, n is not.
+        let n = hex("ffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551");
+        assert_eq!(
+            PrivateKey::from_scalar_bytes(&n).unwrap_err(),
+            CryptoError::InvalidScalar
+        );
+        let mut n_minus_1 = n;
+        n_minus_1[31] -= 1;
+        assert!(PrivateKey::from_scalar_bytes(&n_minus_1).is_ok());
+    }
+
+    struct ConstRng(u8);
+    impl Rng for ConstRng {
+        fn fill_bytes(&mut self, buf: &mut [u8]) -> Result<(), RngError> {
+            buf.fill(self.0);
+            Ok(())
+        }
+    }
+    struct FailingRng;
+    impl Rng for FailingRng {
+        fn fill_bytes(&mut self, _: &mut [u8]) -> Result<(), RngError> {
+            Err(RngError::Os("no entropy".into()))
+        }
+    }
+
+    #[test]
+    fn generation_reports_broken_random_sources() {
+        assert_eq!(
+            PrivateKey::from_random_bytes(&mut ConstRng(0)).unwrap_err(),
+            CryptoError::NoValidScalar
+        );
+        assert_eq!(
+            PrivateKey::from_random_bytes(&mut ConstRng(0xff)).unwrap_err(),
+            CryptoError::NoValidScalar
+        );
+        assert!(matches!(
+            PrivateKey::from_random_bytes(&mut FailingRng).unwrap_err(),
+            CryptoError::Rng(_)
+        ));
+        assert!(PrivateKey::from_random_bytes(&mut ConstRng(7)).is_ok());
+    }
+
+    /// PKCS#8 of the spec key as exported by Node.js 20, both through OpenSSL 3
+    /// (`crypto.createPrivateKey({format: "jwk", …}).export({type: "pkcs8", format: "der"})`) and
+    /// through WebCrypto (`crypto.subtle.exportKey("pkcs8", key)`): the same 138 bytes.
+    const SPEC_KEY_PKCS8_OPENSSL: &str = "308187020100301306072a8648ce3d020106082a8648ce3d030107046d306b02010104206e68e7a58484a3264f66b77f5d6dc5bc36a47085b615c9727ab334e8c369c2eea14403420004afefa16f97ca9b2d23eb86ccb64098d20db90856062eb249c33a9b672f26df61930a56b87a2fca66334b03458abf879717c12cc68ed73290af2e2664796b9220";
+
+    #[test]
+    fn pkcs8_round_trip_and_matches_openssl() {
+        let key = PrivateKey::from_scalar_bytes(&hex(SPEC_KEY)).unwrap();
+        let der = key.to_pkcs8_der();
+        assert_eq!(der.len(), PKCS8_LEN);
+        assert_eq!(to_hex(&der), SPEC_KEY_PKCS8_OPENSSL);
+        let back = PrivateKey::from_pkcs8_der(&der).unwrap();
+        assert_eq!(
+            back.public_key_sec1_uncompressed(),
+            key.public_key_sec1_uncompressed()
+        );
+    }
+
+    #[test]
+    fn pkcs8_variants_are_accepted() {
+        let key = PrivateKey::from_scalar_bytes(&hex(SPEC_KEY)).unwrap();
+        // Without the public key (RFC 5915 minimal form).
+        let minimal = hex(&format!(
+            "3041020100301306072a8648ce3d020106082a8648ce3d030107042730250201010420{SPEC_KEY}"
+        ));
+        let loaded = PrivateKey::from_pkcs8_der(&minimal).unwrap();
+        assert_eq!(
+            loaded.public_key_sec1_uncompressed(),
+            key.public_key_sec1_uncompressed()
+        );
+        // With the curve repeated in [0] parameters.
+        let with_params = hex(&format!(
+            "304d020100301306072a8648ce3d020106082a8648ce3d0301070433303102010104 20{SPEC_KEY} a00a06082a8648ce3d030107"
+        ));
+        assert!(PrivateKey::from_pkcs8_der(&with_params).is_ok());
+    }
+
+    #[test]
+    fn malformed_pkcs8_is_a_typed_error_never_a_panic() {
+        let good = PrivateKey::from_scalar_bytes(&hex(SPEC_KEY))
+            .unwrap()
+            .to_pkcs8_der();
+        // Every truncation and every single-byte corruption must return (not panic).
+        for len in 0..good.len() {
+            assert!(
+                PrivateKey::from_pkcs8_der(&good[..len]).is_err(),
+                "truncated to {len}"
+            );
+        }
+        let public = PrivateKey::from_pkcs8_der(&good)
+            .unwrap()
+            .public_key_sec1_uncompressed();
+        for i in 0..good.len() {
+            for flip in [0x01u8, 0x80, 0xff] {
+                let mut bad = good.to_vec();
+                bad[i] ^= flip;
+                // The only accepted corruption is version 0 -> 1 (PKCS#8 v2), which is the same key;
+                // a flipped scalar or point is caught by the public key check.
+                if let Ok(key) = PrivateKey::from_pkcs8_der(&bad) {
+                    assert_eq!((i, flip), (5, 0x01));
+                    assert_eq!(key.public_key_sec1_uncompressed(), public);
+                }
+            }
+        }
+        let mut trailing = good.to_vec();
+        trailing.push(0);
+        assert!(PrivateKey::from_pkcs8_der(&trailing).is_err());
+        assert!(PrivateKey::from_pkcs8_der(&[]).is_err());
+        assert!(PrivateKey::from_pkcs8_der(&[0x30, 0x84, 0xff, 0xff, 0xff, 0xff]).is_err());
+
+        // An Ed25519 PKCS#8 key (RFC 8410 §10.3 example) is the wrong algorithm.
+        let ed25519 =
+            hex("302e020100300506032b657004220420d4ee72dbf913584ad5b6d8f1f769f8ad3afe7c28cbf1d4fbe097a88f44755842");
+        assert!(PrivateKey::from_pkcs8_der(&ed25519).is_err());
+        // Another curve (P-384 OID) is the wrong algorithm.
+        let mut p384 = good.to_vec();
+        p384[19..27].copy_from_slice(&[0x2b, 0x81, 0x04, 0x00, 0x22, 0x00, 0x00, 0x00]);
+        assert!(PrivateKey::from_pkcs8_der(&p384).is_err());
+        // A public key of another private key.
+        let other = PrivateKey::from_random_bytes(&mut TestRng::new(3)).unwrap();
+        let mut mismatched = good.to_vec();
+        mismatched[PKCS8_LEN - 65..].copy_from_slice(&other.public_key_sec1_uncompressed());
+        assert_eq!(
+            PrivateKey::from_pkcs8_der(&mismatched).unwrap_err(),
+            CryptoError::PublicKeyMismatch
+        );
+    }
+
+    #[test]
+    fn debug_prints_no_key_material() {
+        let key = PrivateKey::from_scalar_bytes(&hex(SPEC_KEY)).unwrap();
+        let debug = format!("{key:?} {key:#?}");
+        assert_eq!(format!("{key:?}"), "PrivateKey(..)");
+        assert!(!debug.contains(SPEC_KEY));
+        assert!(!debug.contains("6e68e7a5"));
+        assert!(
+            !debug.to_lowercase().contains("110, 104"),
+            "no decimal byte lists either"
+        );
+    }
+}
