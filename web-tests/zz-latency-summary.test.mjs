@@ -25,4 +25,9 @@ test('latency summary (informational)', () => {
     console.log(`[latency] ALL ${browser}: create ${summarize(l.create)}; get ${summarize(l.get)} (in-page, performance.now around the call)`);
   }
   fs.rmSync(file, { force: true });
+  // Leftovers of runs that did not reach this file (a single test file run on its own).
+  for (const f of fs.readdirSync(ARTIFACTS)) {
+    const p = path.join(ARTIFACTS, f);
+    if (/^latency-\d+\.jsonl$/.test(f) && Date.now() - fs.statSync(p).mtimeMs > 3600_000) fs.rmSync(p, { force: true });
+  }
 });

@@ -6,9 +6,9 @@
 //!
 //! Rules, in order (every failure is a `SecurityError`):
 //! 1. the origin must be potentially trustworthy (a secure context);
-//! 2. an IP-address host (`127.0.0.1`, `[::1]`) may only name itself, and nothing else applies.
-//!    Note: WebAuthn L3 ("effective domain is not a valid domain") and Chromium refuse IP hosts
-//!    outright; Latchkey deliberately allows the exact match;
+//! 2. an IP-address host (`127.0.0.1`, `[::1]`) is refused outright, whatever the RP ID: its
+//!    effective domain "is not a valid domain" (WebAuthn L3 §5.1.3 step 7), and Chromium and Firefox
+//!    both answer `SecurityError`. (So an IP host never matches anything, not even by suffix.);
 //! 3. the RP ID must be a syntactically valid ASCII host name: labels of `a–z 0–9 - _`, 1–63
 //!    characters, at most 253 in all, no empty label (so no leading/trailing dot or `..`), no
 //!    port, path, scheme or whitespace. Upper case is accepted and compared lower-cased, as the
@@ -74,12 +74,9 @@ pub fn validate_rp_id(origin: &Origin, rp_id: &str) -> Result<(), WebAuthnError>
         ))
     };
     if origin.is_ip() {
-        // An IP-address host can only name itself.
-        return if host == rp_id {
-            Ok(())
-        } else {
-            Err(mismatch())
-        };
+        return Err(WebAuthnError::security(format!(
+            "the origin's host {host:?} is an IP address, not a valid domain"
+        )));
     }
     if !is_valid_host_name(&rp_id) {
         return Err(WebAuthnError::security(format!(
@@ -136,14 +133,14 @@ mod tests {
         ("http://localhost", "localhost", true),
         ("http://app.localhost:3000", "app.localhost", true),
         ("http://app.localhost:3000", "localhost", false),
-        ("http://127.0.0.1:3000", "127.0.0.1", true),
-        // IP hosts only name themselves
-        ("https://127.0.0.1", "127.0.0.1", true),
+        // IP hosts are not valid domains: refused whatever the RP ID, as browsers do
+        ("http://127.0.0.1:3000", "127.0.0.1", false),
+        ("https://127.0.0.1", "127.0.0.1", false),
         ("https://127.0.0.1", "1.0.0.127", false),
         ("https://127.0.0.1", "0.0.1", false),
         ("https://127.0.0.1", "1", false),
         ("https://10.1.2.3", "1.2.3", false),
-        ("http://[::1]:8080", "[::1]", true),
+        ("http://[::1]:8080", "[::1]", false),
         ("http://[::1]:8080", "::1", false),
         ("http://[::1]:8080", "localhost", false),
         // upper case is compared lower-cased

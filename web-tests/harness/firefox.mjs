@@ -8,9 +8,8 @@
 // * The profile is a fixed directory passed as `-profile <dir>`; geckodriver then uses it in place
 //   (no copy), so a restart (quit + relaunch + reinstall the temporary add-on) keeps storage.local.
 //   Prefs `extensions.webextensions.keepStorageOnUninstall` and `…keepUuidOnUninstall` are set so the
-//   re-install keeps the same moz-extension UUID and storage even though a temporary add-on counts
-//   as uninstalled at shutdown. (In ESR 153 storage survived even without them; they make it
-//   deterministic.)
+//   re-install keeps the same moz-extension UUID and storage although Firefox drops temporary
+//   add-ons at shutdown. (In ESR 153 storage survived even without them; they make it explicit.)
 // * MV3 host permissions: the content scripts of the temporary add-on DO run on http://localhost
 //   without any grant step (checked: MAIN-world and ISOLATED scripts both ran at document_start and
 //   runtime.sendMessage reached the background). No prefs or permissions API calls are needed.
