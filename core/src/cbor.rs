@@ -120,10 +120,7 @@ fn head(out: &mut Vec<u8>, major: u8, n: u64) {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
-
-    fn hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    }
+    use crate::test_hex::to_hex as hex;
 
     #[test]
     fn rfc8949_appendix_a_integers() {

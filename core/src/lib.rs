@@ -38,3 +38,23 @@ pub use passkey::{Passkey, PasskeyError, PasskeyRecord};
 pub use responses::{AuthenticationResponseJSON, RegistrationResponseJSON};
 pub use rng::{OsRng, Rng, RngError, TestRng};
 pub use store::{CredentialStore, MemoryStore, StoreError, StoreWrite};
+
+/// Hex helpers shared by the unit tests' vectors.
+#[cfg(test)]
+pub(crate) mod test_hex {
+    #![allow(clippy::unwrap_used)]
+
+    /// Decodes hex, ignoring white space (vectors are often wrapped).
+    pub(crate) fn from_hex(s: &str) -> Vec<u8> {
+        let s: String = s.split_whitespace().collect();
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    }
+
+    /// Lower-case hex of `bytes`.
+    pub(crate) fn to_hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+}

@@ -7,6 +7,7 @@ use crate::error::ErrorName;
 use crate::options::{parse_creation_options, parse_request_options};
 use crate::rng::TestRng;
 use crate::store::MemoryStore;
+use crate::test_hex::to_hex as hex;
 use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::{Signature, VerifyingKey};
 use serde_json::json;
@@ -65,10 +66,6 @@ fn request(v: Value) -> RequestOptions {
 
 fn d(s: &str) -> Vec<u8> {
     b64url::decode(s).unwrap()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn create_ok(
