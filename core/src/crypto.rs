@@ -312,13 +312,9 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
     use crate::rng::TestRng;
-    use crate::test_hex::from_hex as hex;
+    use crate::test_hex::{from_hex as hex, to_hex};
     use p256::ecdsa::signature::Verifier;
     use p256::ecdsa::{Signature, VerifyingKey};
-
-    fn to_hex(bytes: &[u8]) -> String {
-        bytes.iter().map(|b| format!("{b:02x}")).collect()
-    }
 
     /// The "none.ES256" credential private key from WebAuthn L3 §16 test vectors.
     const SPEC_KEY: &str = "6e68e7a58484a3264f66b77f5d6dc5bc36a47085b615c9727ab334e8c369c2ee";
