@@ -3,13 +3,16 @@
 // with the NORMAL extension build (dist/chrome, the one that asks before every passkey operation).
 //
 // * With a display (DISPLAY set and CI unset): opens a visible Chromium on the demo page and keeps
-//   running until Ctrl-C. Register and sign in yourself; Latchkey's prompt window asks first.
+//   running until Ctrl-C. Register and sign in yourself; Latchkey's prompt window asks first (the
+//   first time it asks you to create a PIN: the vault is encrypted with it).
 // * Without a display, or with CI set: runs headless and drives the flow the way a person would —
-//   types a username, clicks "Register passkey", clicks "Save passkey" in Latchkey's prompt, clicks
-//   "Sign in with passkey", clicks "Sign in" in the prompt — and checks that the relying party
-//   (@simplewebauthn/server) verified both. Exit code 0 on success, 1 on failure.
+//   types a username, clicks "Register passkey"; in Latchkey's prompt types a new PIN twice ("New
+//   PIN", "Confirm PIN"), clicks "Create PIN", then "Save passkey"; clicks "Sign in with passkey",
+//   clicks "Sign in" in the prompt (entering the PIN if the prompt asks for it) — and checks that the
+//   relying party (@simplewebauthn/server) verified both. Exit code 0 on success, 1 on failure.
 //
 // Env: PORT (default 8765), CI, DISPLAY, HEADED=1 (force a window), HEADLESS=1 (force headless),
+//      DEMO_PIN (the PIN the headless run creates, default "demo-pin-1234"),
 //      LATCHKEY_DIST (default ./dist), CHROMIUM (default /usr/bin/chromium).
 
 import fs from 'node:fs';
@@ -26,8 +29,8 @@ const HEADLESS = process.env.HEADLESS
   : process.env.HEADED
     ? false
     : Boolean(process.env.CI) || !process.env.DISPLAY;
-const PROMPT_PATH = '/extension/ui/prompt.html';
 const STEP_TIMEOUT = 20000;
+const DEMO_PIN = process.env.DEMO_PIN || 'demo-pin-1234';
 
 const say = (s) => console.log(`[demo] ${s}`);
 
@@ -37,33 +40,62 @@ function fail(message) {
   return e;
 }
 
-/** Wait for Latchkey's prompt page (a new window/tab at chrome-extension://<id>/extension/ui/prompt.html). */
-async function waitForPrompt(ctx, extensionId, seen) {
-  const prefix = `chrome-extension://${extensionId}${PROMPT_PATH}`;
-  const isNew = (p) => p.url().startsWith(prefix) && !seen.has(p) && !p.isClosed();
-  const existing = ctx.pages().find(isNew);
-  const page = existing
-    ?? (await ctx.waitForEvent('page', { predicate: isNew, timeout: STEP_TIMEOUT }).catch(async () => {
-      // The page event may have fired with about:blank before navigating: look again.
-      const late = ctx.pages().find(isNew);
-      if (late) return late;
-      throw fail(`Latchkey's prompt (${prefix}…) did not open within ${STEP_TIMEOUT} ms; open pages: ${ctx.pages().map((p) => p.url()).join(', ')}`);
-    }));
-  seen.add(page);
-  await page.waitForLoadState('domcontentloaded', { timeout: STEP_TIMEOUT });
-  return page;
+/** Wait for Latchkey's prompt window (a new page at chrome-extension://<id>/extension/ui/prompt.html). */
+async function waitForPrompt(b) {
+  try {
+    return await b.waitForPrompt({ timeoutMs: STEP_TIMEOUT });
+  } catch (e) {
+    throw fail(`Latchkey's prompt did not open: ${e.message}`);
+  }
 }
 
 /** Click the prompt's button with this accessible name, as a person would. */
 async function clickPromptButton(prompt, name) {
-  const button = prompt.getByRole('button', { name, exact: true });
   try {
-    await button.waitFor({ state: 'visible', timeout: STEP_TIMEOUT });
-  } catch {
-    const names = await prompt.getByRole('button').allInnerTexts().catch(() => []);
-    throw fail(`the prompt has no visible "${name}" button (buttons: ${JSON.stringify(names)}; url ${prompt.url()})`);
+    await prompt.click(name, STEP_TIMEOUT);
+  } catch (e) {
+    throw fail(`the prompt has no usable "${name}" button: ${e.message}`);
   }
-  await button.click();
+}
+
+/**
+ * Whatever stage the prompt opened in (docs/design.md, "The prompt"), get it to the consent screen
+ * and click `finalButton`: setup → type the new PIN twice, "Create PIN"; unlock → PIN, "Unlock";
+ * a PIN field on the consent screen (the site requires verification) → the PIN.
+ */
+async function completePrompt(prompt, finalButton) {
+  const deadline = Date.now() + STEP_TIMEOUT;
+  for (;;) {
+    if (await prompt.hasField('New PIN')) {
+      say(`setup stage: typing a new PIN twice ("New PIN", "Confirm PIN") and clicking "Create PIN"`);
+      await prompt.fill('New PIN', DEMO_PIN);
+      await prompt.fill('Confirm PIN', DEMO_PIN);
+      await clickPromptButton(prompt, 'Create PIN');
+      await prompt.waitForButton(finalButton, STEP_TIMEOUT).catch(() => {});
+      continue;
+    }
+    if (await prompt.hasButton('Unlock')) {
+      say('unlock stage: typing the PIN and clicking "Unlock"');
+      await prompt.fill('PIN', DEMO_PIN);
+      await clickPromptButton(prompt, 'Unlock');
+      await prompt.waitForButton(finalButton, STEP_TIMEOUT).catch(() => {});
+      continue;
+    }
+    if (await prompt.hasButton(finalButton)) {
+      if (await prompt.hasField('PIN')) {
+        say('the site asks for verification: typing the PIN');
+        await prompt.fill('PIN', DEMO_PIN);
+      }
+      say(`clicking "${finalButton}" in the prompt`);
+      await clickPromptButton(prompt, finalButton);
+      return;
+    }
+    if (Date.now() > deadline) {
+      const names = await prompt.names().catch(() => null);
+      throw fail(`the prompt never offered "${finalButton}" (visible: ${JSON.stringify(names)}; text: ${JSON.stringify(await prompt.text().catch(() => ''))})`);
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 async function waitForStatus(page, re) {
@@ -80,28 +112,24 @@ async function waitForStatus(page, re) {
 
 async function driveHeadless(b, rp) {
   const page = b.page;
-  const ctx = b.context;
-  const seen = new Set();
   const username = `demo-${Date.now().toString(36)}`;
   const t0 = Date.now();
 
   say(`typing username "${username}" and clicking "Register passkey"`);
   await page.getByLabel('Username').fill(username);
   await page.getByRole('button', { name: 'Register passkey' }).click();
-  let prompt = await waitForPrompt(ctx, b.extensionId, seen);
+  let prompt = await waitForPrompt(b);
   say(`prompt opened: ${prompt.url()}`);
-  say('clicking "Save passkey" in the prompt');
-  await clickPromptButton(prompt, 'Save passkey');
+  await completePrompt(prompt, 'Save passkey');
   const reg = await waitForStatus(page, /Registration (verified|NOT verified|failed)/);
   say(`demo page: ${reg}`);
   if (!/Registration verified/.test(reg)) throw fail(`registration did not verify: ${reg}`);
 
   say('clicking "Sign in with passkey"');
   await page.getByRole('button', { name: 'Sign in with passkey' }).click();
-  prompt = await waitForPrompt(ctx, b.extensionId, seen);
+  prompt = await waitForPrompt(b);
   say(`prompt opened: ${prompt.url()}`);
-  say('clicking "Sign in" in the prompt');
-  await clickPromptButton(prompt, 'Sign in');
+  await completePrompt(prompt, 'Sign in');
   const signin = await waitForStatus(page, /Sign-in (verified|NOT verified|failed)/);
   say(`demo page: ${signin}`);
   if (!/Sign-in verified: signed in as /.test(signin)) throw fail(`sign-in did not verify: ${signin}`);
@@ -140,11 +168,12 @@ async function main() {
     await b.goto(`${rp.url}/`);
     console.log(`
   Demo page: ${rp.url}/
-  1. Type a username and click "Register passkey". Latchkey's prompt opens: click "Save passkey".
+  1. Type a username and click "Register passkey". Latchkey's prompt opens. The first time it asks
+     for a new PIN (twice) and "Create PIN": your passkeys are encrypted with it. Then "Save passkey".
   2. Click "Sign in with passkey" (username filled: that account; empty: pick any passkey),
-     then "Sign in" in Latchkey's prompt.
+     then "Sign in" in Latchkey's prompt (locked: enter the PIN and "Unlock" first).
   The status box on the page shows what the relying party verified.
-  Note: this build stores passkeys unencrypted in a throw-away profile (deleted when the demo exits).
+  The profile is a throw-away one (deleted when the demo exits).
 `);
     if (!HEADLESS) {
       say('running with a window; press Ctrl-C to stop');

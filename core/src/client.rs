@@ -97,6 +97,8 @@ pub struct GetCandidate {
     pub user_name: String,
     /// `user.displayName` at creation.
     pub user_display_name: String,
+    /// The user's own name for the passkey, if set.
+    pub label: Option<String>,
     /// User handle, base64url.
     pub user_handle: String,
     /// Creation time, ms since the epoch.
@@ -190,6 +192,11 @@ impl<S: CredentialStore, R: Rng, C: Clock> Latchkey<S, R, C> {
     /// A client over `store`, drawing keys and ids from `rng` and time from `clock`.
     pub fn new(store: S, rng: R, clock: C) -> Self {
         Self { store, rng, clock }
+    }
+
+    /// The random source (the vault draws its keys and nonces from the same one).
+    pub fn rng_mut(&mut self) -> &mut R {
+        &mut self.rng
     }
 
     /// The clock.
@@ -380,6 +387,7 @@ impl<S: CredentialStore, R: Rng, C: Clock> Latchkey<S, R, C> {
             user_handle: req.user_handle,
             user_name: opts.user.name.clone(),
             user_display_name: opts.user.display_name.clone(),
+            label: None,
             private_key,
             alg: ES256,
             created_ms: self.clock.now_ms(),
@@ -464,6 +472,7 @@ impl<S: CredentialStore, R: Rng, C: Clock> Latchkey<S, R, C> {
                 credential_id: b64url::encode(&p.credential_id),
                 user_name: p.user_name.clone(),
                 user_display_name: p.user_display_name.clone(),
+                label: p.label.clone(),
                 user_handle: b64url::encode(&p.user_handle),
                 created: p.created_ms,
                 last_used: p.last_used_ms,

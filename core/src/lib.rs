@@ -24,6 +24,7 @@ pub mod responses;
 pub mod rng;
 pub mod rp_id;
 pub mod store;
+pub mod vault;
 
 pub use client::{CallerContext, Consent, CreateInspection, GetCandidate, GetInspection, Latchkey};
 pub use clock::{Clock, FixedClock};

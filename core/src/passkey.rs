@@ -65,6 +65,8 @@ pub struct Passkey {
     pub user_name: String,
     /// `user.displayName` at creation.
     pub user_display_name: String,
+    /// The user's own name for this passkey (set in the manager), if any.
+    pub label: Option<String>,
     /// The credential private key.
     pub private_key: PrivateKey,
     /// COSE algorithm, always [`ES256`].
@@ -86,6 +88,7 @@ impl std::fmt::Debug for Passkey {
             .field("user_handle", &b64url::encode(&self.user_handle))
             .field("user_name", &self.user_name)
             .field("user_display_name", &self.user_display_name)
+            .field("label", &self.label)
             .field("private_key", &self.private_key)
             .field("alg", &self.alg)
             .field("created_ms", &self.created_ms)
@@ -156,9 +159,13 @@ pub struct PasskeyRecord {
     pub user_name: String,
     /// User display name.
     pub user_display_name: String,
+    /// The user's own name for the passkey; absent when unset (added in place: format 1 readers
+    /// ignore unknown members).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
     /// COSE algorithm (-7).
     pub alg: i64,
-    /// Private key: base64url of PKCS#8 DER. **Not encrypted yet.**
+    /// Private key: base64url of PKCS#8 DER (stored only inside an encrypted vault entry).
     pub private_key: SecretString,
     /// Creation time, ms since the epoch.
     pub created: u64,
@@ -180,6 +187,7 @@ impl Passkey {
             user_handle: b64url::encode(&self.user_handle),
             user_name: self.user_name.clone(),
             user_display_name: self.user_display_name.clone(),
+            label: self.label.clone(),
             alg: self.alg,
             private_key: SecretString(b64url::encode(&self.private_key.to_pkcs8_der())),
             created: self.created_ms,
@@ -222,6 +230,7 @@ impl Passkey {
             user_handle,
             user_name: record.user_name,
             user_display_name: record.user_display_name,
+            label: record.label,
             private_key,
             alg: record.alg,
             created_ms: record.created,

@@ -3,9 +3,7 @@
 //! in-memory implementation indexed by RP ID, and [`StoreWrite`], the journal entries the caller
 //! persists (`storage.local` in the extension, docs/design.md).
 
-use crate::b64url;
 use crate::passkey::{Passkey, PasskeyRecord, MAX_CREDENTIAL_ID_LEN};
-use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use thiserror::Error;
 
@@ -121,38 +119,27 @@ impl CredentialStore for MemoryStore {
     }
 }
 
-/// One entry of the storage journal: `{"key": "cred:<b64url id>", "value": record | null}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct StoreWrite {
-    /// `cred:` + base64url credential id.
-    pub key: String,
-    /// The record to write, or `None` (JSON `null`) to delete the key.
-    pub value: Option<PasskeyRecord>,
+/// One entry of the storage journal the core hands back with each change; the vault
+/// (`crate::vault::Vault::commit_writes`) turns it into encrypted storage writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StoreWrite {
+    /// Insert or replace this passkey (its record, private key included).
+    Put(Box<PasskeyRecord>),
+    /// Delete the passkey with this credential id.
+    Delete(Vec<u8>),
 }
 
 impl StoreWrite {
-    /// The storage key of a credential id.
-    #[must_use]
-    pub fn key_for(credential_id: &[u8]) -> String {
-        format!("cred:{}", b64url::encode(credential_id))
-    }
-
-    /// Write (insert or replace) this passkey's record.
+    /// Write (insert or replace) this passkey.
     #[must_use]
     pub fn put(passkey: &Passkey) -> Self {
-        Self {
-            key: Self::key_for(&passkey.credential_id),
-            value: Some(passkey.to_record()),
-        }
+        Self::Put(Box::new(passkey.to_record()))
     }
 
-    /// Delete the record of this credential id.
+    /// Delete the passkey with this credential id.
     #[must_use]
     pub fn delete(credential_id: &[u8]) -> Self {
-        Self {
-            key: Self::key_for(credential_id),
-            value: None,
-        }
+        Self::Delete(credential_id.to_vec())
     }
 }
 
@@ -171,6 +158,7 @@ mod tests {
             user_handle: vec![1],
             user_name: format!("user{id}"),
             user_display_name: "User".into(),
+            label: None,
             private_key: key.clone(),
             alg: -7,
             created_ms: 0,
@@ -251,13 +239,19 @@ mod tests {
     }
 
     #[test]
-    fn writes_serialize_as_key_and_record_or_null() {
+    fn writes_carry_the_record_or_the_id() {
         let key = PrivateKey::from_random_bytes(&mut TestRng::new(1)).unwrap();
         let p = passkey(&key, 1, "a.example");
-        let put = serde_json::to_value(StoreWrite::put(&p)).unwrap();
-        assert_eq!(put["key"], "cred:AAAAAQ");
-        assert_eq!(put["value"]["rpId"], "a.example");
-        let delete = serde_json::to_string(&StoreWrite::delete(&p.credential_id)).unwrap();
-        assert_eq!(delete, r#"{"key":"cred:AAAAAQ","value":null}"#);
+        match StoreWrite::put(&p) {
+            StoreWrite::Put(r) => assert_eq!(
+                (r.credential_id.as_str(), r.rp_id.as_str()),
+                ("AAAAAQ", "a.example")
+            ),
+            StoreWrite::Delete(_) => panic!("put made a delete"),
+        }
+        assert_eq!(
+            StoreWrite::delete(&p.credential_id),
+            StoreWrite::Delete(vec![0, 0, 0, 1])
+        );
     }
 }

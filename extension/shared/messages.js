@@ -1,5 +1,5 @@
-// The one typed union of extension messages (docs/design.md, "Extension messages"), with a
-// constructor and a validator for each type. The service worker validates every message it gets
+// The one typed union of extension messages (docs/design.md, "Extension messages" and "Extension
+// messages for the vault"), with a constructor and a validator for each type (type "a-b" → aBMessage). The service worker validates every message it gets
 // with `parseMessage` and ignores or rejects anything that does not fit.
 //
 // relay.js is a classic content script and cannot import this module; it builds its two messages
@@ -26,10 +26,37 @@
  * @typedef {"save" | "signin" | "other-device" | "cancel"} Decision
  * @typedef {{type: "prompt-decision", promptId: string, decision: Decision, credentialId?: string}} PromptDecisionMessage
  */
-/** popup → sw. @typedef {{type: "list-passkeys"}} ListPasskeysMessage */
+/**
+ * prompt page → sw: a PIN for the prompt's request: `create: true` sets up a new vault with it,
+ * otherwise it unlocks the vault or verifies the user. Answer: `{ok: PromptDetails}` (the next stage)
+ * or `{error: VaultError}` (WrongPin, RateLimited, WeakPin, …: the prompt stays open).
+ * @typedef {{type: "prompt-pin", promptId: string, pin: string, create?: true}} PromptPinMessage
+ */
+
+// Vault management, extension pages → sw (docs/design.md, "Extension messages for the vault").
+// Every answer is `{ok: value}` or `{error: VaultError}`.
+/** → VaultStatus. @typedef {{type: "vault-status"}} VaultStatusMessage */
+/** → VaultStatus. @typedef {{type: "vault-create", pin: string}} VaultCreateMessage */
+/** → VaultStatus. @typedef {{type: "vault-unlock", pin: string}} VaultUnlockMessage */
+/** → VaultStatus. @typedef {{type: "vault-lock"}} VaultLockMessage */
+/** → VaultStatus. @typedef {{type: "vault-change-pin", oldPin: string, newPin: string}} VaultChangePinMessage */
+/** → PasskeySummary[]. @typedef {{type: "list-passkeys"}} ListPasskeysMessage */
+/** → true. `label` "" clears it. @typedef {{type: "passkey-rename", credentialId: string, label: string}} PasskeyRenameMessage */
+/** → true (soft delete). @typedef {{type: "passkey-delete", credentialId: string}} PasskeyDeleteMessage */
+/** → true. @typedef {{type: "passkey-restore", credentialId: string}} PasskeyRestoreMessage */
+/** → true (only a deleted one). @typedef {{type: "passkey-purge", credentialId: string}} PasskeyPurgeMessage */
+/**
+ * → Settings. At least one field; the other keeps its value.
+ * @typedef {{type: "settings-set", autoLockMinutes?: AutoLockMinutes, uvPolicy?: UvPolicy}} SettingsSetMessage
+ */
+/** → true (opens the options page). @typedef {{type: "open-manager"}} OpenManagerMessage */
+/** sw → extension pages (broadcast, no answer): refresh. @typedef {{type: "vault-changed"}} VaultChangedMessage */
 
 /**
- * @typedef {WebAuthnMessage | AbortMessage | PromptDetailsMessage | PromptDecisionMessage | ListPasskeysMessage} Message
+ * @typedef {WebAuthnMessage | AbortMessage | PromptDetailsMessage | PromptDecisionMessage | PromptPinMessage |
+ *   VaultStatusMessage | VaultCreateMessage | VaultUnlockMessage | VaultLockMessage | VaultChangePinMessage |
+ *   ListPasskeysMessage | PasskeyRenameMessage | PasskeyDeleteMessage | PasskeyRestoreMessage |
+ *   PasskeyPurgeMessage | SettingsSetMessage | OpenManagerMessage | VaultChangedMessage} Message
  */
 
 /**
@@ -39,17 +66,42 @@
  */
 
 /**
- * What the prompt page shows (answer to `prompt-details`).
+ * What the prompt page shows (answer to `prompt-details` and `prompt-pin`). At the "setup" and
+ * "unlock" stages only `kind`, `origin` and `retryAfterMs` carry information (the request is
+ * checked once the vault is open); the other members are null/false/empty.
+ * `needsPin`: show a PIN field at the consent stage (docs/design.md, "The prompt").
+ * `retryAfterMs`: wrong-PIN wait before the next attempt (0 = none).
+ * @typedef {"setup" | "unlock" | "consent"} PromptStage
  * @typedef {{
- *   kind: Kind, origin: string, rpId: string, rpName: string|null,
+ *   stage: PromptStage, kind: Kind, origin: string, rpId: string|null, rpName: string|null,
  *   userName: string|null, userDisplayName: string|null,
  *   excluded: boolean, replaces: boolean,
- *   uvUnavailable: boolean,
- *   candidates: Array<{credentialId: string, userName: string, userDisplayName: string, created: number, lastUsed: number|null}>
+ *   userVerification: "required"|"preferred"|"discouraged"|null, needsPin: boolean, retryAfterMs: number,
+ *   candidates: Array<{credentialId: string, userName: string, userDisplayName: string, label: string|null, created: number, lastUsed: number|null}>
  * }} PromptDetails
  */
 
-/** @typedef {{credentialId: string, rpId: string, userName: string, userDisplayName: string, created: number, lastUsed: number|null}} PasskeySummary */
+/**
+ * @typedef {{credentialId: string, rpId: string, rpName: string|null, userName: string, userDisplayName: string,
+ *   label: string|null, created: number, lastUsed: number|null, deletedAt: number|null}} PasskeySummary
+ */
+
+/** @typedef {0 | 1 | 5 | 15 | 60 | 240} AutoLockMinutes */
+/** @typedef {"required" | "preferred"} UvPolicy */
+/** @typedef {{autoLockMinutes: AutoLockMinutes, uvPolicy: UvPolicy}} Settings */
+/**
+ * @typedef {{
+ *   state: "none"|"locked"|"unlocked", headerState: "ok"|"recovered"|"damaged"|"missing",
+ *   count: number, deleted: number, damaged: Array<{key: string, reason: string, rpId?: string, userName?: string}>,
+ *   settings: Settings, retryAfterMs: number, flavor: "normal"|"test"
+ * }} VaultStatus
+ */
+
+/**
+ * Errors for extension pages: the WebAuthn names plus the vault's. `retryAfterMs` comes with
+ * RateLimited (and WrongPin once the next attempt has to wait).
+ * @typedef {{name: string, message: string, retryAfterMs?: number}} VaultError
+ */
 
 export const KINDS = Object.freeze(["create", "get"]);
 export const DECISIONS = Object.freeze(["save", "signin", "other-device", "cancel"]);
@@ -64,11 +116,32 @@ export const ERROR_NAMES = Object.freeze([
   "ConstraintError",
 ]);
 
+export const VAULT_ERROR_NAMES = Object.freeze([
+  "NoVault",
+  "VaultExists",
+  "Locked",
+  "WrongPin",
+  "WeakPin",
+  "HeaderDamaged",
+  "NotFound",
+  "RateLimited",
+]);
+export const AUTO_LOCK_MINUTES = Object.freeze([0, 1, 5, 15, 60, 240]);
+export const UV_POLICIES = Object.freeze(["required", "preferred"]);
+export const MAX_PIN_LENGTH = 1024;
+export const MAX_LABEL_LENGTH = 100; // characters (code points), as the core counts them
+
 const ID_RE = /^[A-Za-z0-9_-]{1,128}$/;
+// A credential id in base64url (WebAuthn allows up to 1023 bytes).
+const CREDENTIAL_ID_RE = /^[A-Za-z0-9_-]{1,1364}$/;
 
 const isPlainObject = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
 const isId = (v) => typeof v === "string" && ID_RE.test(v);
+const isCredentialId = (v) => typeof v === "string" && CREDENTIAL_ID_RE.test(v);
+const isPin = (v) => typeof v === "string" && v.length <= MAX_PIN_LENGTH;
+const isLabel = (v) => typeof v === "string" && v.length <= 4 * MAX_LABEL_LENGTH && [...v].length <= MAX_LABEL_LENGTH;
 const hasOnly = (obj, keys) => Object.keys(obj).every((k) => keys.includes(k));
+const hasExactly = (obj, keys) => hasOnly(obj, keys) && keys.every((k) => k in obj);
 
 // ---- constructors ---------------------------------------------------------------------------
 
@@ -83,8 +156,43 @@ export const promptDecisionMessage = (promptId, decision, credentialId) =>
   credentialId === undefined || credentialId === null
     ? { type: "prompt-decision", promptId, decision }
     : { type: "prompt-decision", promptId, decision, credentialId };
+/** @returns {PromptPinMessage} */
+export const promptPinMessage = (promptId, pin, create) =>
+  create === true ? { type: "prompt-pin", promptId, pin, create: true } : { type: "prompt-pin", promptId, pin };
+/** @returns {VaultStatusMessage} */
+export const vaultStatusMessage = () => ({ type: "vault-status" });
+/** @returns {VaultCreateMessage} */
+export const vaultCreateMessage = (pin) => ({ type: "vault-create", pin });
+/** @returns {VaultUnlockMessage} */
+export const vaultUnlockMessage = (pin) => ({ type: "vault-unlock", pin });
+/** @returns {VaultLockMessage} */
+export const vaultLockMessage = () => ({ type: "vault-lock" });
+/** @returns {VaultChangePinMessage} */
+export const vaultChangePinMessage = (oldPin, newPin) => ({ type: "vault-change-pin", oldPin, newPin });
 /** @returns {ListPasskeysMessage} */
 export const listPasskeysMessage = () => ({ type: "list-passkeys" });
+/** @returns {PasskeyRenameMessage} */
+export const passkeyRenameMessage = (credentialId, label) => ({ type: "passkey-rename", credentialId, label });
+/** @returns {PasskeyDeleteMessage} */
+export const passkeyDeleteMessage = (credentialId) => ({ type: "passkey-delete", credentialId });
+/** @returns {PasskeyRestoreMessage} */
+export const passkeyRestoreMessage = (credentialId) => ({ type: "passkey-restore", credentialId });
+/** @returns {PasskeyPurgeMessage} */
+export const passkeyPurgeMessage = (credentialId) => ({ type: "passkey-purge", credentialId });
+/**
+ * @param {{autoLockMinutes?: AutoLockMinutes, uvPolicy?: UvPolicy}} settings  (other members are ignored)
+ * @returns {SettingsSetMessage}
+ */
+export const settingsSetMessage = (settings) => {
+  const m = /** @type {SettingsSetMessage} */ ({ type: "settings-set" });
+  if (settings.autoLockMinutes !== undefined) m.autoLockMinutes = settings.autoLockMinutes;
+  if (settings.uvPolicy !== undefined) m.uvPolicy = settings.uvPolicy;
+  return m;
+};
+/** @returns {OpenManagerMessage} */
+export const openManagerMessage = () => ({ type: "open-manager" });
+/** @returns {VaultChangedMessage} */
+export const vaultChangedMessage = () => ({ type: "vault-changed" });
 
 /** @returns {WebAuthnAnswer} */
 export const answerOk = (credentialJson) => ({ ok: credentialJson });
@@ -101,6 +209,21 @@ export const answerError = (name, message) => ({
     message: typeof message === "string" ? message : String(message),
   },
 });
+
+/**
+ * An error answer for an extension page (WebAuthn and vault names; anything else → UnknownError).
+ * @returns {{error: VaultError}}
+ */
+export const answerVaultError = (name, message, retryAfterMs) => {
+  const error = {
+    name: ERROR_NAMES.includes(name) || VAULT_ERROR_NAMES.includes(name) ? name : "UnknownError",
+    message: typeof message === "string" ? message : String(message),
+  };
+  if (typeof retryAfterMs === "number" && Number.isFinite(retryAfterMs) && retryAfterMs > 0) {
+    error.retryAfterMs = Math.ceil(retryAfterMs);
+  }
+  return { error };
+};
 
 // ---- validators -----------------------------------------------------------------------------
 
@@ -127,11 +250,44 @@ export function parseMessage(m) {
       return hasOnly(m, ["type", "promptId", "decision", "credentialId"]) &&
         isId(m.promptId) &&
         DECISIONS.includes(m.decision) &&
-        (m.credentialId === undefined || isId(m.credentialId))
+        (m.credentialId === undefined || isCredentialId(m.credentialId))
         ? /** @type {PromptDecisionMessage} */ (m)
         : null;
+    case "prompt-pin":
+      return hasOnly(m, ["type", "promptId", "pin", "create"]) &&
+        isId(m.promptId) &&
+        isPin(m.pin) &&
+        (m.create === undefined || m.create === true)
+        ? /** @type {PromptPinMessage} */ (m)
+        : null;
+    case "vault-status":
+    case "vault-lock":
     case "list-passkeys":
-      return hasOnly(m, ["type"]) ? /** @type {ListPasskeysMessage} */ (m) : null;
+    case "open-manager":
+    case "vault-changed":
+      return hasOnly(m, ["type"]) ? /** @type {Message} */ (m) : null;
+    case "vault-create":
+    case "vault-unlock":
+      return hasExactly(m, ["type", "pin"]) && isPin(m.pin) ? /** @type {Message} */ (m) : null;
+    case "vault-change-pin":
+      return hasExactly(m, ["type", "oldPin", "newPin"]) && isPin(m.oldPin) && isPin(m.newPin)
+        ? /** @type {VaultChangePinMessage} */ (m)
+        : null;
+    case "passkey-rename":
+      return hasExactly(m, ["type", "credentialId", "label"]) && isCredentialId(m.credentialId) && isLabel(m.label)
+        ? /** @type {PasskeyRenameMessage} */ (m)
+        : null;
+    case "passkey-delete":
+    case "passkey-restore":
+    case "passkey-purge":
+      return hasExactly(m, ["type", "credentialId"]) && isCredentialId(m.credentialId) ? /** @type {Message} */ (m) : null;
+    case "settings-set":
+      return hasOnly(m, ["type", "autoLockMinutes", "uvPolicy"]) &&
+        ("autoLockMinutes" in m || "uvPolicy" in m) &&
+        (m.autoLockMinutes === undefined || AUTO_LOCK_MINUTES.includes(m.autoLockMinutes)) &&
+        (m.uvPolicy === undefined || UV_POLICIES.includes(m.uvPolicy))
+        ? /** @type {SettingsSetMessage} */ (m)
+        : null;
     default:
       return null;
   }

@@ -1,63 +1,147 @@
-// The consent prompt (normal flavor): shows who asks for what and sends the person's decision.
-// Opened by the service worker as extension/ui/prompt.html?id=<promptId>; closing the window
-// counts as Cancel. No inline scripts (extension CSP).
-import { sendMessage } from "../shared/browser.js";
-import { promptDecisionMessage, promptDetailsMessage } from "../shared/messages.js";
+// The prompt window (normal flavor), opened by the service worker as prompt.html?id=<promptId>.
+// Stages (docs/design.md, "The prompt"):
+//   setup   — no vault yet: New PIN + Confirm PIN → prompt-pin {create: true}
+//   unlock  — vault locked: PIN → prompt-pin
+//   consent — who asks for what: "Save passkey" / "Sign in" / account choice / "Use another device
+//             or security key" / "Cancel"; with details.needsPin also a PIN, sent (prompt-pin)
+//             before the decision.
+// After prompt-pin answers ok the page shows the details it returned (the next stage). Closing
+// the window counts as Cancel. No inline scripts (extension CSP).
+import { $, ask, checkNewPin, countdown, el, errorText, formatDate, msg, setFieldError } from "./ui.js";
 
 // Buttons accept input only after this delay, so a keypress meant for the page (Enter, Space)
 // cannot confirm a prompt that popped up under the person's fingers.
 const INPUT_GUARD_MS = 300;
+// prompt-pin errors shown next to the field; any other error means the request has ended.
+const PIN_ERRORS = ["WrongPin", "RateLimited", "WeakPin"];
 
-const $ = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
 const promptId = new URLSearchParams(location.search).get("id") ?? "";
-let sent = false;
+const form = /** @type {HTMLFormElement} */ ($("form"));
+const primary = /** @type {HTMLButtonElement} */ ($("primary"));
+const other = /** @type {HTMLButtonElement} */ ($("other"));
+const cancel = /** @type {HTMLButtonElement} */ ($("cancel"));
+const pin = /** @type {HTMLInputElement} */ ($("pin"));
+const newPin = /** @type {HTMLInputElement} */ ($("new-pin"));
+const confirmPin = /** @type {HTMLInputElement} */ ($("confirm-pin"));
+
+/** @type {any} the details being shown */
+let details = null;
+let stage = "consent";
+let canConfirm = false;
+let sent = false; // a decision went out: nothing more to do here
+let busy = false; // a prompt-pin is on its way
+let waiting = false; // a wrong-PIN countdown runs
+let guardTimer = 0;
+let stopCountdown = () => {};
 
 function showEnded(text) {
+  stopCountdown();
   $("title").textContent = "Latchkey";
   $("status").textContent = text;
   $("status").hidden = false;
-  $("form").hidden = true;
+  form.hidden = true;
   $("ended").hidden = false;
   $("close").focus();
+}
+
+function setButtonsDisabled(disabled) {
+  for (const b of [primary, other, cancel]) b.disabled = disabled;
+  if (!disabled && waiting) primary.disabled = true;
 }
 
 async function decide(decision, credentialId) {
   if (sent) return;
   sent = true;
-  for (const b of document.querySelectorAll("button")) b.disabled = true;
-  try {
-    await sendMessage(promptDecisionMessage(promptId, decision, credentialId));
-  } catch {
-    // the service worker is gone; closing the window is all that is left to do
+  stopCountdown();
+  for (const b of document.querySelectorAll("button")) /** @type {HTMLButtonElement} */ (b).disabled = true;
+  const answer = await ask(msg.promptDecision(promptId, decision, credentialId));
+  if (answer.error && answer.error.name !== "Unavailable" && (decision === "save" || decision === "signin")) {
+    // Refused (e.g. the PIN is still needed): the request goes on and the window stays open.
+    sent = false;
+    setButtonsDisabled(false);
+    $("note").textContent = errorText(answer.error);
+    $("note").hidden = false;
+    return;
   }
   // The service worker closes this window; close it ourselves if it has not.
   setTimeout(() => window.close(), 1000);
 }
 
-const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium" });
+const hostOf = (origin) => {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return origin;
+  }
+};
+const siteText = (d) => (d.rpName && d.rpName !== d.rpId ? `${d.rpName} (${d.rpId})` : d.rpId);
 
-/** @param {import("../shared/messages.js").PromptDetails} d */
-function render(d) {
+/**
+ * Shows `d` (any stage). Called again with the details prompt-pin returns; `done` then says what
+ * the PIN just did ("setup" or "unlock").
+ */
+function render(d, done = "") {
+  details = d;
+  stage = d.stage === "setup" || d.stage === "unlock" ? d.stage : "consent";
   const isCreate = d.kind === "create";
-  $("rp-id").textContent = d.rpName && d.rpName !== d.rpId ? `${d.rpName} (${d.rpId})` : d.rpId;
-  $("origin").textContent = `asked by ${d.origin}`;
+  clearTimeout(guardTimer);
 
-  const primary = /** @type {HTMLButtonElement} */ ($("primary"));
+  // Reset everything a previous stage may have shown.
+  for (const id of ["intro", "site", "account", "choices", "note", "setup", "pin-box"]) $(id).hidden = true;
+  $("choice-list").replaceChildren();
+  $("intro").classList.remove("done");
+  for (const input of [pin, newPin, confirmPin]) input.value = "";
+  setFieldError(pin, $("pin-error"), "");
+  setFieldError(newPin, $("new-pin-error"), "");
+  setFieldError(confirmPin, $("confirm-pin-error"), "");
+  $("pin-hint").textContent = "";
+
+  if (d.rpId) {
+    $("site").hidden = false;
+    $("rp-id").textContent = siteText(d);
+    $("origin").textContent = d.origin ? `asked by ${d.origin}` : "";
+  } else if (d.origin) {
+    // Before the vault is open only the asking page's origin is known.
+    $("site").hidden = false;
+    $("rp-id").textContent = hostOf(d.origin);
+    $("origin").textContent = "";
+  }
+
   const notes = [];
-  let canConfirm = true;
+  canConfirm = true;
+  /** @type {HTMLElement} */
+  let focusTarget = primary;
 
-  if (isCreate) {
+  if (stage === "setup") {
+    $("title").textContent = "Set up Latchkey";
+    $("intro").textContent =
+      `To ${isCreate ? "save" : "use"} a passkey, first create a PIN or passphrase for Latchkey. ` +
+      "It locks your passkeys with encryption. Nobody can recover it if you forget it.";
+    $("intro").hidden = false;
+    $("setup").hidden = false;
+    primary.textContent = "Create PIN";
+    focusTarget = newPin;
+  } else if (stage === "unlock") {
+    $("title").textContent = "Unlock Latchkey";
+    $("intro").textContent = `Latchkey is locked. Enter your PIN to ${isCreate ? "save a passkey" : "sign in"}.`;
+    $("intro").hidden = false;
+    $("pin-box").hidden = false;
+    primary.textContent = "Unlock";
+    focusTarget = pin;
+  } else if (isCreate) {
+    if (done) showDone(done);
     $("title").textContent = d.excluded ? "This passkey already exists" : "Save a passkey?";
     primary.textContent = d.excluded ? "OK" : "Save passkey";
     $("account").hidden = false;
     $("user-display-name").textContent = d.userDisplayName || d.userName || "(no name)";
     $("user-name").textContent = d.userDisplayName && d.userName && d.userName !== d.userDisplayName ? d.userName : "";
     if (d.excluded) notes.push("Latchkey already has a passkey for this account on this site. Nothing new will be saved.");
-    else if (d.replaces) notes.push("Latchkey already has a passkey for this account; saving replaces it.");
+    else if (d.replaces) notes.push("Latchkey already has a passkey for this account on this site. Saving replaces it.");
   } else {
+    if (done) showDone(done);
     $("title").textContent = "Sign in with a passkey?";
     primary.textContent = "Sign in";
-    const candidates = d.candidates;
+    const candidates = Array.isArray(d.candidates) ? d.candidates : [];
     if (candidates.length === 0) {
       canConfirm = false;
       notes.push("Latchkey has no passkey for this site.");
@@ -65,78 +149,178 @@ function render(d) {
       const c = candidates[0];
       $("account").hidden = false;
       $("user-display-name").textContent = c.userDisplayName || c.userName || "(no name)";
-      $("user-name").textContent = c.userDisplayName && c.userName !== c.userDisplayName ? c.userName : "";
+      $("user-name").textContent = [c.userDisplayName && c.userName !== c.userDisplayName ? c.userName : "", c.label || ""]
+        .filter(Boolean)
+        .join(" · ");
     } else {
       $("choices").hidden = false;
-      const list = $("choice-list");
       candidates.forEach((c, i) => {
-        const row = document.createElement("div");
-        row.className = "choice";
-        const input = document.createElement("input");
-        input.type = "radio";
-        input.name = "account";
-        input.id = `choice-${i}`;
-        input.value = c.credentialId;
-        input.checked = i === 0;
-        const label = document.createElement("label");
-        label.htmlFor = input.id;
-        label.textContent = c.userDisplayName || c.userName || "(no name)";
-        const sub = document.createElement("span");
-        sub.className = "sub";
-        const name = c.userDisplayName && c.userName !== c.userDisplayName ? `${c.userName} · ` : "";
-        sub.textContent = `${name}created ${dateFormat.format(new Date(c.created))}`;
-        label.append(sub);
-        row.append(input, label);
-        list.append(row);
+        const input = el("input", { type: "radio", name: "account", id: `choice-${i}`, value: c.credentialId, checked: i === 0 });
+        input.setAttribute("aria-describedby", `choice-${i}-sub`);
+        // The accessible name is the account name only; the rest describes it.
+        const sub = [c.userDisplayName && c.userName !== c.userDisplayName ? c.userName : "", c.label || "", `created ${formatDate(c.created)}`]
+          .filter(Boolean)
+          .join(" · ");
+        const row = el(
+          "div",
+          { className: "choice", on: { click: (e) => e.target === row && input.click() } },
+          input,
+          el(
+            "div",
+            {},
+            el("label", { htmlFor: input.id, text: c.userDisplayName || c.userName || "(no name)" }),
+            el("div", { className: "sub", id: `choice-${i}-sub`, text: sub, on: { click: () => input.click() } }),
+          ),
+        );
+        $("choice-list").append(row);
       });
     }
   }
-  if (d.uvUnavailable && canConfirm && !(isCreate && d.excluded)) {
-    canConfirm = false;
-    notes.push(
-      "This site requires user verification (a PIN or biometrics). Latchkey cannot verify you yet: " +
-        "use another device or security key instead.",
-    );
+
+  if (stage === "consent") {
+    if (d.needsPin && canConfirm && !(isCreate && d.excluded)) {
+      $("pin-box").hidden = false;
+      $("pin-hint").textContent = "This site asks Latchkey to check that it is you. Enter your PIN.";
+      focusTarget = pin;
+    } else if (d.uvUnavailable && canConfirm && !(isCreate && d.excluded)) {
+      canConfirm = false;
+      notes.push(
+        "This site requires user verification (a PIN or biometrics), which Latchkey cannot do here: " +
+          "use another device or security key instead.",
+      );
+    }
   }
   primary.hidden = !canConfirm;
+  if (!canConfirm) focusTarget = other;
   if (notes.length > 0) {
     $("note").textContent = notes.join(" ");
     $("note").hidden = false;
   }
+
   $("status").hidden = true;
-  $("form").hidden = false;
-  document.title = `Latchkey — ${d.rpId}`;
+  form.hidden = false;
+  document.title = d.rpId ? `Latchkey — ${d.rpId}` : "Latchkey";
 
-  const form = /** @type {HTMLFormElement} */ ($("form"));
-  form.addEventListener("submit", (event) => {
-    event.preventDefault();
-    if (!canConfirm || primary.disabled) return;
-    if (isCreate) {
-      decide("save");
-    } else {
-      const checked = /** @type {HTMLInputElement|null} */ (form.querySelector('input[name="account"]:checked'));
-      decide("signin", checked ? checked.value : d.candidates[0].credentialId);
-    }
-  });
-  $("other").addEventListener("click", () => decide("other-device"));
-  $("cancel").addEventListener("click", () => decide("cancel"));
-  document.addEventListener("keydown", (event) => {
-    if (event.key === "Escape") decide("cancel");
-  });
-
-  setTimeout(() => {
+  // Text fields take input at once (typing there confirms nothing); buttons after the guard.
+  setButtonsDisabled(true);
+  if (focusTarget instanceof HTMLInputElement) focusTarget.focus();
+  guardTimer = setTimeout(() => {
     if (sent) return;
-    for (const b of form.querySelectorAll("button")) /** @type {HTMLButtonElement} */ (b).disabled = false;
-    (canConfirm ? primary : $("other")).focus();
+    setButtonsDisabled(false);
+    if (!(focusTarget instanceof HTMLInputElement)) focusTarget.focus();
   }, INPUT_GUARD_MS);
+
+  if (typeof d.retryAfterMs === "number" && d.retryAfterMs > 0 && !$("pin-box").hidden) startWait(d.retryAfterMs);
 }
 
+function showDone(done) {
+  $("intro").textContent = done === "setup" ? "Your PIN is set. Latchkey is ready and unlocked." : "Latchkey is unlocked.";
+  $("intro").classList.add("done");
+  $("intro").hidden = false;
+}
+
+function startWait(ms) {
+  stopCountdown();
+  waiting = true;
+  primary.disabled = true;
+  stopCountdown = countdown(ms, $("pin-timer"), [], () => {
+    waiting = false;
+    primary.disabled = sent || busy;
+  });
+  const stop = stopCountdown;
+  stopCountdown = () => {
+    stop();
+    waiting = false;
+  };
+}
+
+/** Shows a prompt-pin error next to the field it belongs to; the window stays open. */
+function showPinError(error, input, errorEl) {
+  if (!PIN_ERRORS.includes(error.name)) {
+    // Anything else ended the request (it timed out, the page went away, the site's request failed).
+    showEnded(error.name === "Unavailable" ? "Latchkey is not available." : error.message || "This request has ended.");
+    return;
+  }
+  setFieldError(input, errorEl, errorText(error));
+  input.value = "";
+  input.focus();
+  if (typeof error.retryAfterMs === "number" && error.retryAfterMs > 0) startWait(error.retryAfterMs);
+}
+
+/** Sends prompt-pin; resolves to the new details or null (error shown). */
+async function sendPin(value, create, input, errorEl) {
+  busy = true;
+  primary.disabled = true;
+  primary.setAttribute("aria-busy", "true");
+  setFieldError(input, errorEl, "");
+  const answer = await ask(msg.promptPin(promptId, value, create));
+  busy = false;
+  primary.removeAttribute("aria-busy");
+  primary.disabled = waiting;
+  if (answer.error) {
+    showPinError(answer.error, input, errorEl);
+    return null;
+  }
+  return answer.ok;
+}
+
+form.addEventListener("submit", async (event) => {
+  event.preventDefault();
+  if (sent || busy || waiting || primary.disabled || !details) return;
+
+  if (stage === "setup") {
+    const problem = checkNewPin(newPin.value, confirmPin.value);
+    setFieldError(newPin, $("new-pin-error"), problem && problem.field === "new" ? problem.text : "");
+    setFieldError(confirmPin, $("confirm-pin-error"), problem && problem.field === "confirm" ? problem.text : "");
+    if (problem) {
+      (problem.field === "new" ? newPin : confirmPin).focus();
+      return;
+    }
+    const next = await sendPin(newPin.value, true, newPin, $("new-pin-error"));
+    if (next) render(next, "setup");
+    else confirmPin.value = "";
+    return;
+  }
+
+  if (stage === "unlock") {
+    if (pin.value === "") {
+      setFieldError(pin, $("pin-error"), "Enter your PIN.");
+      pin.focus();
+      return;
+    }
+    const next = await sendPin(pin.value, false, pin, $("pin-error"));
+    if (next) render(next, "unlock");
+    return;
+  }
+
+  // consent
+  if (!canConfirm) return;
+  const isCreate = details.kind === "create";
+  const checked = /** @type {HTMLInputElement|null} */ (form.querySelector('input[name="account"]:checked'));
+  const credentialId = isCreate ? undefined : checked ? checked.value : details.candidates[0].credentialId;
+  if (!$("pin-box").hidden) {
+    if (pin.value === "") {
+      setFieldError(pin, $("pin-error"), "Enter your PIN.");
+      pin.focus();
+      return;
+    }
+    const next = await sendPin(pin.value, false, pin, $("pin-error"));
+    if (!next) return;
+    details = next;
+  }
+  decide(isCreate ? "save" : "signin", credentialId);
+});
+
+other.addEventListener("click", () => decide("other-device"));
+cancel.addEventListener("click", () => decide("cancel"));
 $("close").addEventListener("click", () => window.close());
+document.addEventListener("keydown", (event) => {
+  if (event.key === "Escape") decide("cancel");
+  // A held-down Enter from the PIN field must not go on to confirm the next stage.
+  if (event.key === "Enter" && event.repeat) event.preventDefault();
+});
 
-try {
-  const answer = await sendMessage(promptDetailsMessage(promptId));
-  if (answer && answer.ok) render(answer.ok);
-  else showEnded("This request has ended.");
-} catch {
-  showEnded("Latchkey is not available.");
-}
+const answer = await ask(msg.promptDetails(promptId));
+if (answer.ok) render(answer.ok);
+else if (answer.error && (answer.error.name === "Unavailable" || answer.error.name === "NoAnswer")) showEnded("Latchkey is not available.");
+else showEnded("This request has ended.");

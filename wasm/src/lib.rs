@@ -29,34 +29,70 @@ impl Clock for JsClock {
     }
 }
 
-/// The authenticator as the service worker sees it.
+/// The authenticator as the service worker sees it (docs/design.md, "The wasm API").
 #[wasm_bindgen]
 #[derive(Debug)]
 pub struct Latchkey {
     session: Session<OsRng, JsClock>,
 }
 
+impl Default for Latchkey {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 #[wasm_bindgen]
 impl Latchkey {
-    /// Opens the store from a JSON array of stored passkey records. Records that do not decode are
-    /// skipped (and listed by [`Latchkey::load_errors`]) so one damaged record never hides the others.
+    /// An empty session; call `load` with the `storage.local` snapshot next.
     #[wasm_bindgen(constructor)]
-    pub fn new(records_json: &str) -> Latchkey {
+    pub fn new() -> Latchkey {
         Latchkey {
-            session: Session::open(records_json, OsRng, JsClock),
+            session: Session::new(OsRng, JsClock),
         }
     }
 
-    /// Records that could not be loaded: `[{"key", "message"}]`.
-    #[wasm_bindgen(js_name = loadErrors)]
-    pub fn load_errors(&self) -> String {
-        self.session.load_errors_json()
+    /// Reads the vault from the whole `storage.local` object (JSON); the session is locked after.
+    pub fn load(&mut self, storage_json: &str) -> String {
+        self.session.load(storage_json)
     }
 
-    /// Number of passkeys loaded.
-    #[wasm_bindgen(js_name = count)]
+    pub fn status(&self) -> String {
+        self.session.status()
+    }
+
+    /// Number of passkeys served (0 while locked).
     pub fn count(&self) -> usize {
         self.session.count()
+    }
+
+    #[wasm_bindgen(js_name = createVault)]
+    pub fn create_vault(&mut self, pin: &str, kdf_json: &str) -> String {
+        self.session.create_vault(pin, kdf_json)
+    }
+
+    #[wasm_bindgen(js_name = unlockWithPin)]
+    pub fn unlock_with_pin(&mut self, pin: &str) -> String {
+        self.session.unlock_with_pin(pin)
+    }
+
+    #[wasm_bindgen(js_name = unlockWithSessionKey)]
+    pub fn unlock_with_session_key(&mut self, key: &str) -> String {
+        self.session.unlock_with_session_key(key)
+    }
+
+    #[wasm_bindgen(js_name = verifyPin)]
+    pub fn verify_pin(&self, pin: &str) -> String {
+        self.session.verify_pin(pin)
+    }
+
+    #[wasm_bindgen(js_name = changePin)]
+    pub fn change_pin(&mut self, old_pin: &str, new_pin: &str) -> String {
+        self.session.change_pin(old_pin, new_pin)
+    }
+
+    pub fn lock(&mut self) -> String {
+        self.session.lock()
     }
 
     #[wasm_bindgen(js_name = inspectCreate)]
@@ -64,7 +100,6 @@ impl Latchkey {
         self.session.inspect_create(ctx, options)
     }
 
-    #[wasm_bindgen(js_name = create)]
     pub fn create(&mut self, ctx: &str, options: &str, consent: &str) -> String {
         self.session.create(ctx, options, consent)
     }
@@ -74,19 +109,35 @@ impl Latchkey {
         self.session.inspect_get(ctx, options)
     }
 
-    #[wasm_bindgen(js_name = get)]
     pub fn get(&mut self, ctx: &str, options: &str, selection: &str) -> String {
         self.session.get(ctx, options, selection)
     }
 
-    #[wasm_bindgen(js_name = list)]
     pub fn list(&self) -> String {
         self.session.list()
     }
 
-    #[wasm_bindgen(js_name = remove)]
+    pub fn rename(&mut self, credential_id: &str, label: &str) -> String {
+        self.session.rename(credential_id, label)
+    }
+
     pub fn remove(&mut self, credential_id: &str) -> String {
         self.session.remove(credential_id)
+    }
+
+    pub fn restore(&mut self, credential_id: &str) -> String {
+        self.session.restore(credential_id)
+    }
+
+    pub fn purge(&mut self, credential_id: &str) -> String {
+        self.session.purge(credential_id)
+    }
+
+    /// Milliseconds to wait before the next PIN attempt after `failures` wrong ones.
+    #[wasm_bindgen(js_name = unlockDelayMs)]
+    pub fn unlock_delay_ms(&self, failures: u32) -> f64 {
+        // At most 300,000: exact in an f64.
+        session::delay_after_failures(failures) as f64
     }
 }
 

@@ -1,23 +1,22 @@
 //! The JSON-in/JSON-out session behind the wasm API, kept free of wasm-bindgen so it is tested
-//! natively. Contract: docs/design.md, "The wasm API".
+//! natively. Contract: docs/design.md, "The wasm API". It pairs the core client (over an in-memory
+//! store of decrypted passkeys) with the vault ([`Vault`]) that owns the encrypted storage form:
+//! every change comes back as a storage commit the service worker applies before answering.
 
 use latchkey_core::b64url;
 use latchkey_core::client::{CallerContext, Consent, Latchkey as Core};
 use latchkey_core::clock::Clock;
 use latchkey_core::error::WebAuthnError;
 use latchkey_core::options::{parse_creation_options, parse_request_options};
-use latchkey_core::passkey::{Passkey, PasskeyRecord};
+use latchkey_core::passkey::Passkey;
 use latchkey_core::rng::Rng;
 use latchkey_core::store::{CredentialStore, MemoryStore, StoreWrite};
+use latchkey_core::vault::keys::{Argon2Params, Pin};
+use latchkey_core::vault::{
+    unlock_delay_ms, Commit, Vault, VaultError, VaultState, MAX_LABEL_CHARS,
+};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
-
-/// A record that could not be loaded, reported by key so the UI can name it.
-#[derive(Debug, Clone, Serialize)]
-pub struct LoadError {
-    pub key: String,
-    pub message: String,
-}
+use serde_json::{json, Map, Value};
 
 /// Which passkey the user picked on get, and what the user did.
 #[derive(Debug, Deserialize)]
@@ -31,92 +30,259 @@ struct Selection {
     user_verified: bool,
 }
 
+/// Argon2id parameters a caller may pass to `createVault` (benchmarks, tests); `null` = defaults.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct KdfChoice {
+    #[serde(rename = "memoryKiB")]
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 struct PasskeySummary<'a> {
     credential_id: String,
     rp_id: &'a str,
+    rp_name: &'a str,
     user_name: &'a str,
     user_display_name: &'a str,
+    label: Option<&'a str>,
     created: u64,
     last_used: Option<u64>,
+    deleted_at: Option<u64>,
 }
 
-/// The authenticator session: the core client over an in-memory store loaded from records.
+/// An error for the envelope: a WebAuthn error (page-facing name) or a vault error.
+#[derive(Debug, Serialize)]
+struct Fail {
+    name: String,
+    message: String,
+}
+
+impl From<WebAuthnError> for Fail {
+    fn from(e: WebAuthnError) -> Self {
+        Self {
+            name: e.name.to_string(),
+            message: e.message,
+        }
+    }
+}
+
+impl From<VaultError> for Fail {
+    fn from(e: VaultError) -> Self {
+        Self {
+            name: e.name().to_owned(),
+            message: e.to_string(),
+        }
+    }
+}
+
+/// The authenticator session: the core client over the unlocked vault's passkeys.
 #[derive(Debug)]
 pub struct Session<R: Rng, C: Clock> {
     core: Core<MemoryStore, R, C>,
-    load_errors: Vec<LoadError>,
+    vault: Vault,
 }
 
 impl<R: Rng, C: Clock> Session<R, C> {
-    /// Opens a session from a JSON array of records, skipping (and remembering) the ones that fail.
-    pub fn open(records_json: &str, rng: R, clock: C) -> Self {
-        let mut store = MemoryStore::default();
-        let mut load_errors = Vec::new();
-        match serde_json::from_str::<Vec<Value>>(records_json) {
-            Ok(values) => {
-                for value in values {
-                    let key = value
-                        .get("credentialId")
-                        .and_then(Value::as_str)
-                        .map_or_else(|| "cred:?".to_owned(), |id| format!("cred:{id}"));
-                    let loaded = serde_json::from_value::<PasskeyRecord>(value)
-                        .map_err(|e| e.to_string())
-                        .and_then(|record| Passkey::from_record(record).map_err(|e| e.to_string()))
-                        .and_then(|passkey| store.put(passkey).map_err(|e| e.to_string()));
-                    if let Err(message) = loaded {
-                        load_errors.push(LoadError { key, message });
-                    }
-                }
-            }
-            Err(e) => load_errors.push(LoadError {
-                key: "*".to_owned(),
-                message: format!("the stored records are not a JSON array: {e}"),
-            }),
-        }
+    /// A session with no storage loaded yet (state "none" until [`Session::load`]).
+    pub fn new(rng: R, clock: C) -> Self {
         Self {
-            core: Core::new(store, rng, clock),
-            load_errors,
+            core: Core::new(MemoryStore::new(), rng, clock),
+            vault: Vault::load(&Map::new()),
         }
     }
 
-    pub fn load_errors_json(&self) -> String {
-        serde_json::to_string(&self.load_errors).unwrap_or_else(|_| "[]".to_owned())
+    fn now(&self) -> u64 {
+        self.core.clock().now_ms()
     }
 
+    /// Reads the vault from a `storage.local` snapshot (a JSON object). Locks the session.
+    pub fn load(&mut self, storage_json: &str) -> String {
+        let result = serde_json::from_str::<Map<String, Value>>(storage_json)
+            .map_err(|e| Fail {
+                name: "UnknownError".into(),
+                message: format!("the storage snapshot is not a JSON object: {e}"),
+            })
+            .map(|storage| {
+                self.vault = Vault::load(&storage);
+                self.core.store = MemoryStore::new();
+                self.status_value()
+            });
+        envelope(result)
+    }
+
+    fn status_value(&self) -> Value {
+        json!({
+            "state": self.vault.state(),
+            "headerState": self.vault.header_state(),
+            "headerProblem": self.vault.header_problem(),
+            "count": self.core.store.len(),
+            "damaged": self.vault.damaged(),
+            "recovered": self.vault.recovered(),
+            "deleted": self.vault.deleted().len(),
+        })
+    }
+
+    /// `{state, headerState, headerProblem, count, damaged, recovered, deleted}`.
+    pub fn status(&self) -> String {
+        envelope::<Value>(Ok(self.status_value()))
+    }
+
+    /// Number of passkeys served (unlocked only).
     pub fn count(&self) -> usize {
-        self.core.store.all().len()
+        self.core.store.len()
+    }
+
+    fn serve(&mut self, passkeys: Vec<Passkey>) {
+        let mut store = MemoryStore::new();
+        for p in passkeys {
+            // Records were validated when decrypted; a put can only refuse a bad id length.
+            let _ = store.put(p);
+        }
+        self.core.store = store;
+    }
+
+    fn unlocked_result(&mut self, commit: Commit, passkeys: Vec<Passkey>) -> Result<Value, Fail> {
+        self.serve(passkeys);
+        let session_key = self.vault.session_key()?;
+        Ok(json!({ "commit": commit, "sessionKey": session_key }))
+    }
+
+    pub fn create_vault(&mut self, pin: &str, kdf_json: &str) -> String {
+        envelope((|| {
+            let params = match serde_json::from_str::<Option<KdfChoice>>(kdf_json) {
+                Ok(None) => Argon2Params::DEFAULT,
+                Ok(Some(k)) => Argon2Params {
+                    memory_kib: k.memory_kib,
+                    iterations: k.iterations,
+                    parallelism: k.parallelism,
+                },
+                Err(e) => return Err(VaultError::Invalid(format!("KDF parameters: {e}")).into()),
+            };
+            let now = self.now();
+            let (commit, passkeys) =
+                self.vault
+                    .create(&Pin::new(pin.to_owned()), params, now, self.core.rng_mut())?;
+            self.unlocked_result(commit, passkeys)
+        })())
+    }
+
+    pub fn unlock_with_pin(&mut self, pin: &str) -> String {
+        envelope((|| {
+            let pin = Pin::new(pin.to_owned());
+            if self.vault.state() == VaultState::Unlocked {
+                self.vault.verify_pin(&pin)?;
+                let session_key = self.vault.session_key()?;
+                return Ok(json!({ "commit": Commit::default(), "sessionKey": session_key }));
+            }
+            let now = self.now();
+            let (commit, passkeys) = self.vault.unlock_with_pin(&pin, now, self.core.rng_mut())?;
+            self.unlocked_result(commit, passkeys)
+        })())
+    }
+
+    pub fn unlock_with_session_key(&mut self, key: &str) -> String {
+        envelope((|| {
+            if self.vault.state() == VaultState::Unlocked {
+                if self.vault.is_session_key(key) {
+                    return Ok(json!({ "commit": Commit::default() }));
+                }
+                return Err(VaultError::WrongKey.into());
+            }
+            let now = self.now();
+            let (commit, passkeys) =
+                self.vault
+                    .unlock_with_session_key(key, now, self.core.rng_mut())?;
+            self.serve(passkeys);
+            Ok(json!({ "commit": commit }))
+        })())
+    }
+
+    pub fn verify_pin(&self, pin: &str) -> String {
+        envelope(
+            self.vault
+                .verify_pin(&Pin::new(pin.to_owned()))
+                .map(|()| true)
+                .map_err(Fail::from),
+        )
+    }
+
+    pub fn change_pin(&mut self, old_pin: &str, new_pin: &str) -> String {
+        envelope((|| {
+            let commit = self.vault.change_pin(
+                &Pin::new(old_pin.to_owned()),
+                &Pin::new(new_pin.to_owned()),
+                Argon2Params::DEFAULT,
+                self.core.rng_mut(),
+            )?;
+            Ok(json!({ "commit": commit }))
+        })())
+    }
+
+    /// Locks: the vault key and every decrypted passkey are dropped (and zeroized).
+    pub fn lock(&mut self) -> String {
+        self.vault.lock();
+        self.core.store = MemoryStore::new();
+        envelope::<bool>(Ok(true))
+    }
+
+    fn require_unlocked(&self) -> Result<(), Fail> {
+        if self.vault.state() == VaultState::Unlocked {
+            Ok(())
+        } else {
+            Err(VaultError::Locked.into())
+        }
+    }
+
+    /// Encrypts the core's journal; on failure the session locks (memory may be ahead of storage).
+    fn commit(&mut self, writes: Vec<StoreWrite>) -> Result<Commit, Fail> {
+        let now = self.now();
+        match self.vault.commit_writes(writes, now, self.core.rng_mut()) {
+            Ok(commit) => Ok(commit),
+            Err(e) => {
+                self.vault.lock();
+                self.core.store = MemoryStore::new();
+                Err(e.into())
+            }
+        }
     }
 
     pub fn inspect_create(&self, ctx: &str, options: &str) -> String {
         envelope((|| {
+            self.require_unlocked()?;
             let ctx = parse_ctx(ctx)?;
             let options = parse_creation_options(options)?;
-            self.core.inspect_create(&ctx, &options)
+            Ok(self.core.inspect_create(&ctx, &options)?)
         })())
     }
 
     pub fn create(&mut self, ctx: &str, options: &str, consent: &str) -> String {
         envelope((|| {
+            self.require_unlocked()?;
             let ctx = parse_ctx(ctx)?;
             let options = parse_creation_options(options)?;
             let consent: Consent = parse_internal(consent, "consent")?;
             let (response, writes) = self.core.create(&ctx, &options, consent)?;
-            Ok(json!({ "response": response, "writes": writes }))
+            let commit = self.commit(writes)?;
+            Ok(json!({ "response": response, "commit": commit }))
         })())
     }
 
     pub fn inspect_get(&self, ctx: &str, options: &str) -> String {
         envelope((|| {
+            self.require_unlocked()?;
             let ctx = parse_ctx(ctx)?;
             let options = parse_request_options(options)?;
-            self.core.inspect_get(&ctx, &options)
+            Ok(self.core.inspect_get(&ctx, &options)?)
         })())
     }
 
     pub fn get(&mut self, ctx: &str, options: &str, selection: &str) -> String {
         envelope((|| {
+            self.require_unlocked()?;
             let ctx = parse_ctx(ctx)?;
             let options = parse_request_options(options)?;
             let selection: Selection = parse_internal(selection, "selection")?;
@@ -135,45 +301,124 @@ impl<R: Rng, C: Clock> Session<R, C> {
             let (response, writes) = self
                 .core
                 .get(&ctx, &options, selected.as_deref(), consent)?;
-            Ok(json!({ "response": response, "writes": writes }))
+            let commit = self.commit(writes)?;
+            Ok(json!({ "response": response, "commit": commit }))
         })())
     }
 
+    /// Live passkeys and the ones in "Recently deleted" (with `deletedAt`).
     pub fn list(&self) -> String {
-        let mut all: Vec<PasskeySummary<'_>> = self
-            .core
-            .store
-            .all()
-            .into_iter()
-            .map(|p| PasskeySummary {
+        envelope((|| {
+            self.require_unlocked()?;
+            let live = self.core.store.all().into_iter().map(|p| PasskeySummary {
                 credential_id: b64url::encode(&p.credential_id),
                 rp_id: &p.rp_id,
+                rp_name: &p.rp_name,
                 user_name: &p.user_name,
                 user_display_name: &p.user_display_name,
+                label: p.label.as_deref(),
                 created: p.created_ms,
                 last_used: p.last_used_ms,
-            })
-            .collect();
-        all.sort_by(|a, b| a.rp_id.cmp(b.rp_id).then(a.user_name.cmp(b.user_name)));
-        envelope(Ok(all))
+                deleted_at: None,
+            });
+            let deleted = self.vault.deleted().into_iter().map(|d| PasskeySummary {
+                credential_id: d.credential_id.clone(),
+                rp_id: &d.rp_id,
+                rp_name: &d.rp_name,
+                user_name: &d.user_name,
+                user_display_name: &d.user_display_name,
+                label: d.label.as_deref(),
+                created: d.created,
+                last_used: d.last_used,
+                deleted_at: Some(d.deleted_at),
+            });
+            let mut all: Vec<PasskeySummary<'_>> = live.chain(deleted).collect();
+            all.sort_by(|a, b| a.rp_id.cmp(b.rp_id).then(a.user_name.cmp(b.user_name)));
+            Ok(all)
+        })())
     }
 
+    fn credential_id(id: &str) -> Result<Vec<u8>, Fail> {
+        b64url::decode(id)
+            .map_err(|_| VaultError::Invalid("the credential id is not base64url".into()).into())
+    }
+
+    /// Sets (or, with `""`, clears) a passkey's label.
+    pub fn rename(&mut self, credential_id: &str, label: &str) -> String {
+        envelope((|| {
+            self.require_unlocked()?;
+            let id = Self::credential_id(credential_id)?;
+            let label = label.trim();
+            if label.chars().count() > MAX_LABEL_CHARS {
+                return Err(VaultError::Invalid(format!(
+                    "a label may have at most {MAX_LABEL_CHARS} characters"
+                ))
+                .into());
+            }
+            let mut passkey = self
+                .core
+                .store
+                .get(&id)
+                .cloned()
+                .ok_or(VaultError::NotFound)?;
+            passkey.label = (!label.is_empty()).then(|| label.to_owned());
+            let write = StoreWrite::put(&passkey);
+            self.core
+                .store
+                .put(passkey)
+                .map_err(|e| VaultError::Invalid(e.to_string()))?;
+            let commit = self.commit(vec![write])?;
+            Ok(json!({ "commit": commit }))
+        })())
+    }
+
+    /// Moves a passkey to "Recently deleted".
     pub fn remove(&mut self, credential_id: &str) -> String {
         envelope((|| {
-            let id = b64url::decode(credential_id)
-                .map_err(|_| WebAuthnError::type_error("the credential id is not base64url"))?;
+            self.require_unlocked()?;
+            let id = Self::credential_id(credential_id)?;
             let removed = self
                 .core
                 .store
                 .remove(&id)
-                .map_err(|e| WebAuthnError::unknown(e.to_string()))?;
-            let writes = match removed {
-                Some(p) => vec![StoreWrite::delete(&p.credential_id)],
-                None => Vec::new(),
-            };
-            Ok(json!({ "writes": writes }))
+                .map_err(|e| VaultError::Invalid(e.to_string()))?;
+            if removed.is_none() {
+                return Err(VaultError::NotFound.into());
+            }
+            let commit = self.commit(vec![StoreWrite::delete(&id)])?;
+            Ok(json!({ "commit": commit }))
         })())
     }
+
+    /// Brings a deleted passkey back.
+    pub fn restore(&mut self, credential_id: &str) -> String {
+        envelope((|| {
+            self.require_unlocked()?;
+            let id = Self::credential_id(credential_id)?;
+            let (commit, passkey) = self.vault.restore(&id, self.core.rng_mut())?;
+            self.core
+                .store
+                .put(passkey)
+                .map_err(|e| VaultError::Invalid(e.to_string()))?;
+            Ok(json!({ "commit": commit }))
+        })())
+    }
+
+    /// Deletes a passkey in "Recently deleted" for good.
+    pub fn purge(&mut self, credential_id: &str) -> String {
+        envelope((|| {
+            self.require_unlocked()?;
+            let id = Self::credential_id(credential_id)?;
+            let commit = self.vault.purge(&id)?;
+            Ok(json!({ "commit": commit }))
+        })())
+    }
+}
+
+/// Milliseconds to wait before the next PIN attempt after `failures` wrong ones.
+#[must_use]
+pub fn delay_after_failures(failures: u32) -> u64 {
+    unlock_delay_ms(failures)
 }
 
 fn parse_ctx(ctx: &str) -> Result<CallerContext, WebAuthnError> {
@@ -188,7 +433,7 @@ fn parse_internal<T: for<'de> Deserialize<'de>>(
     serde_json::from_str(json).map_err(|e| WebAuthnError::unknown(format!("invalid {what}: {e}")))
 }
 
-fn envelope<T: Serialize>(result: Result<T, WebAuthnError>) -> String {
+fn envelope<T: Serialize>(result: Result<T, Fail>) -> String {
     let value = match result {
         Ok(ok) => json!({ "ok": ok }),
         Err(error) => json!({ "error": error }),
@@ -208,9 +453,10 @@ mod tests {
 
     const ORIGIN: &str = r#"{"origin":"https://login.example.com","topOrigin":null}"#;
     const YES: &str = r#"{"userPresent":true,"userVerified":true}"#;
+    const FAST: &str = r#"{"memoryKiB":64,"iterations":1,"parallelism":1}"#;
 
-    fn session(records: &str) -> Session<TestRng, FixedClock> {
-        Session::open(records, TestRng::new(7), FixedClock::new(1_700_000_000_000))
+    fn session() -> Session<TestRng, FixedClock> {
+        Session::new(TestRng::new(7), FixedClock::new(1_700_000_000_000))
     }
 
     fn creation(user_id: &str) -> String {
@@ -227,21 +473,60 @@ mod tests {
         serde_json::from_str(s).unwrap()
     }
 
-    #[test]
-    fn create_then_get_round_trips_through_records() {
-        let mut s = session("[]");
-        let created = parse(&s.create(ORIGIN, &creation("dXNlci0x"), YES));
-        let writes = created["ok"]["writes"].as_array().unwrap().clone();
-        assert_eq!(writes.len(), 1);
-        let id = created["ok"]["response"]["id"].as_str().unwrap().to_owned();
-        assert_eq!(writes[0]["key"], format!("cred:{id}"));
+    /// Applies a commit's writes to a storage snapshot, as the service worker does.
+    fn apply(storage: &mut Map<String, Value>, result: &Value) {
+        let commit = &result["ok"]["commit"];
+        for (k, v) in commit["set"].as_object().unwrap() {
+            storage.insert(k.clone(), v.clone());
+        }
+        for k in commit["remove"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .chain(commit["cleanup"].as_array().unwrap())
+        {
+            storage.remove(k.as_str().unwrap());
+        }
+    }
 
-        // Reopen from the written records, as the service worker does after a restart.
-        let records = Value::Array(writes.iter().map(|w| w["value"].clone()).collect());
-        let mut reopened = session(&records.to_string());
-        assert_eq!(reopened.count(), 1);
-        assert_eq!(reopened.load_errors_json(), "[]");
+    /// A session with a fresh unlocked vault (PIN "1234"), and its storage.
+    fn unlocked() -> (Session<TestRng, FixedClock>, Map<String, Value>) {
+        let mut s = session();
+        let mut storage = Map::new();
+        assert_eq!(parse(&s.load("{}"))["ok"]["state"], "none");
+        let created = parse(&s.create_vault("1234", FAST));
+        assert!(created["ok"]["sessionKey"].is_string(), "{created}");
+        apply(&mut storage, &created);
+        (s, storage)
+    }
+
+    #[test]
+    fn create_then_get_round_trips_through_the_vault() {
+        let (mut s, mut storage) = unlocked();
+        let created = parse(&s.create(ORIGIN, &creation("dXNlci0x"), YES));
+        let id = created["ok"]["response"]["id"].as_str().unwrap().to_owned();
+        apply(&mut storage, &created);
+        let text = serde_json::to_string(&storage).unwrap();
+        assert!(
+            !text.contains("alice") && !text.contains("example.com"),
+            "encrypted at rest"
+        );
+
+        // Reopen from storage, as the service worker does after a restart.
+        let mut reopened = session();
+        assert_eq!(parse(&reopened.load(&text))["ok"]["state"], "locked");
         let request = json!({"challenge": "AQID", "rpId": "example.com"}).to_string();
+        assert_eq!(
+            parse(&reopened.inspect_get(ORIGIN, &request))["error"]["name"],
+            "Locked"
+        );
+        assert_eq!(
+            parse(&reopened.unlock_with_pin("0000"))["error"]["name"],
+            "WrongPin"
+        );
+        let unlocked = parse(&reopened.unlock_with_pin("1234"));
+        assert!(unlocked["ok"]["sessionKey"].is_string());
+        assert_eq!(reopened.count(), 1);
         let inspected = parse(&reopened.inspect_get(ORIGIN, &request));
         assert_eq!(
             inspected["ok"]["candidates"][0]["credentialId"],
@@ -251,11 +536,26 @@ mod tests {
         let got = parse(&reopened.get(ORIGIN, &request, &selection.to_string()));
         assert_eq!(got["ok"]["response"]["id"], id.as_str());
         assert_eq!(got["ok"]["response"]["response"]["userHandle"], "dXNlci0x");
+        assert_eq!(
+            got["ok"]["commit"]["set"].as_object().unwrap().len(),
+            2,
+            "entry + kept previous version"
+        );
+
+        // The session key reopens it after a "worker restart" without the PIN.
+        let key = unlocked["ok"]["sessionKey"].as_str().unwrap().to_owned();
+        let mut restarted = session();
+        restarted.load(&text);
+        assert!(parse(&restarted.unlock_with_session_key(&key))["ok"].is_object());
+        assert_eq!(restarted.count(), 1);
+        assert_eq!(parse(&restarted.lock())["ok"], true);
+        assert_eq!(restarted.count(), 0);
+        assert_eq!(parse(&restarted.status())["ok"]["state"], "locked");
     }
 
     #[test]
     fn errors_come_back_as_envelopes_with_dom_names() {
-        let mut s = session("[]");
+        let (mut s, _) = unlocked();
         let wrong_origin = r#"{"origin":"https://evil.test","topOrigin":null}"#;
         let out = parse(&s.create(wrong_origin, &creation("dXNlci0x"), YES));
         assert_eq!(out["error"]["name"], "SecurityError");
@@ -264,29 +564,80 @@ mod tests {
         let out = parse(&s.create(ORIGIN, "not json", YES));
         assert_eq!(out["error"]["name"], "TypeError");
         assert_eq!(s.count(), 0, "failed calls store nothing");
+        assert_eq!(parse(&s.load("[]"))["error"]["name"], "UnknownError");
+        assert_eq!(
+            parse(&s.create_vault("1234", "{\"bogus\":1}"))["error"]["name"],
+            "TypeError"
+        );
     }
 
     #[test]
-    fn a_damaged_record_is_reported_and_the_others_still_load() {
-        let mut s = session("[]");
-        let created = parse(&s.create(ORIGIN, &creation("dXNlci0x"), YES));
-        let good = created["ok"]["writes"][0]["value"].clone();
-        let bad = json!({"v": 1, "credentialId": "AAAA", "privateKey": "not-a-key"});
-        let reopened = session(&Value::Array(vec![bad, good]).to_string());
-        assert_eq!(reopened.count(), 1);
-        let errors = parse(&reopened.load_errors_json());
-        assert_eq!(errors[0]["key"], "cred:AAAA");
-    }
-
-    #[test]
-    fn remove_returns_a_delete_write() {
-        let mut s = session("[]");
+    fn rename_remove_restore_purge() {
+        let (mut s, mut storage) = unlocked();
         let created = parse(&s.create(ORIGIN, &creation("dXNlci0x"), YES));
         let id = created["ok"]["response"]["id"].as_str().unwrap().to_owned();
-        let removed = parse(&s.remove(&id));
-        assert_eq!(removed["ok"]["writes"][0]["key"], format!("cred:{id}"));
-        assert!(removed["ok"]["writes"][0]["value"].is_null());
+        apply(&mut storage, &created);
+        apply(&mut storage, &parse(&s.rename(&id, "  work  ")));
+        assert_eq!(parse(&s.list())["ok"][0]["label"], "work");
+        assert_eq!(
+            parse(&s.rename(&id, &"x".repeat(101)))["error"]["name"],
+            "TypeError"
+        );
+        assert_eq!(parse(&s.rename("AAAA", "x"))["error"]["name"], "NotFound");
+
+        apply(&mut storage, &parse(&s.remove(&id)));
         assert_eq!(s.count(), 0);
+        let list = parse(&s.list());
+        assert!(list["ok"][0]["deletedAt"].is_u64());
+        assert_eq!(parse(&s.status())["ok"]["deleted"], 1);
+        assert_eq!(parse(&s.remove(&id))["error"]["name"], "NotFound");
+
+        apply(&mut storage, &parse(&s.restore(&id)));
+        assert_eq!(s.count(), 1);
+        assert!(parse(&s.list())["ok"][0]["deletedAt"].is_null());
+
+        apply(&mut storage, &parse(&s.remove(&id)));
+        apply(&mut storage, &parse(&s.purge(&id)));
         assert_eq!(parse(&s.list())["ok"], json!([]));
+        let keys: Vec<&String> = storage
+            .keys()
+            .filter(|k| k.starts_with("vault:e:"))
+            .collect();
+        assert!(keys.is_empty(), "{keys:?}");
+    }
+
+    #[test]
+    fn change_pin_and_verify() {
+        let (mut s, _) = unlocked();
+        assert_eq!(parse(&s.verify_pin("1234"))["ok"], true);
+        assert_eq!(parse(&s.verify_pin("9999"))["error"]["name"], "WrongPin");
+        assert_eq!(
+            parse(&s.change_pin("1234", "12"))["error"]["name"],
+            "WeakPin"
+        );
+        let changed = parse(&s.change_pin("1234", "abcd"));
+        assert!(changed["ok"]["commit"]["set"]["vault:header"].is_object());
+        assert_eq!(parse(&s.verify_pin("abcd"))["ok"], true);
+    }
+
+    #[test]
+    fn a_damaged_entry_is_reported_in_status() {
+        let (mut s, mut storage) = unlocked();
+        let created = parse(&s.create(ORIGIN, &creation("dXNlci0x"), YES));
+        apply(&mut storage, &created);
+        let created = parse(&s.create(ORIGIN, &creation("dXNlci0y"), YES));
+        apply(&mut storage, &created);
+        let victim = storage
+            .keys()
+            .find(|k| k.starts_with("vault:e:"))
+            .unwrap()
+            .clone();
+        storage[&victim]["ct"] = Value::String("AAAA".into());
+        let mut reopened = session();
+        reopened.load(&serde_json::to_string(&storage).unwrap());
+        reopened.unlock_with_pin("1234");
+        let status = parse(&reopened.status());
+        assert_eq!(status["ok"]["count"], 1);
+        assert_eq!(status["ok"]["damaged"][0]["key"], victim.as_str());
     }
 }

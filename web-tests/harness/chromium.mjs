@@ -8,6 +8,15 @@
 //   await b.restartBrowser();      // close + relaunch with the same user-data-dir
 //   await b.close();               // also removes the temp user-data-dir it created
 //
+// Vault / prompt helpers (the interface is the same in harness/firefox.mjs):
+//   const call = b.startWebauthn('create', options);   // does not wait: the prompt can be driven
+//   const prompt = await b.waitForPrompt();            // the prompt page (see harness/prompt.mjs)
+//   await prompt.fill('New PIN', '2468'); await prompt.click('Create PIN');
+//   const r = await call.result();                     // same shape as b.webauthn()
+//   const page = await b.openExtensionPage('extension/ui/options.html');   // a tab
+//   await b.extEval(fnSource, ...args);   // run an async function in a harness extension tab
+//   await b.killBackground();             // stop the worker NOW (no settle wait; crash tests)
+//
 // Env: CHROMIUM (binary, default /usr/bin/chromium), HEADED=1 to watch.
 
 import fs from 'node:fs';
@@ -15,9 +24,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { chromium } from 'playwright-core';
 import { PAGE_WEBAUTHN_SRC } from './page-webauthn.mjs';
+import { PROMPT_PATH, chromiumPrompt, chromiumExtPage, extensionHelpers } from './prompt.mjs';
 
 export const CHROMIUM_BIN = process.env.CHROMIUM || '/usr/bin/chromium';
 const CALL_TIMEOUT_MS = 30000; // node-side bound on any single in-page WebAuthn call
+const HOLDING_PAGE = 'data:text/html;charset=utf-8,<!doctype html><title>Latchkey e2e</title><p>Latchkey e2e harness';
 
 /** Reject after `ms` with a readable message, so nothing can hang forever. */
 export function withTimeout(promise, ms, what) {
@@ -79,6 +90,10 @@ export async function launchChromium({
   let ctx = null;
   let page = null;
   let extensionId = null;
+  let seenPrompts = new Set(); // prompt pages already handed out by waitForPrompt
+  let harnessTab = null; // the extension tab extEval runs in (opened lazily)
+  let killCdp = null; // CDP session kept open for killBackground
+  let armed = null; // the kill armKill scheduled
 
   const watchWorker = (w) => {
     // Playwright reports service-worker console messages on the worker (and the context).
@@ -115,13 +130,20 @@ export async function launchChromium({
       watchPage(p);
     });
     for (const w of ctx.serviceWorkers()) watchWorker(w);
+    page = ctx.pages()[0] || (await ctx.newPage());
+    watchPage(page);
+    // A page the extension opens on install (the normal flavor's first-run options page) takes over
+    // the active tab while it is blank ("singleton tab overwriting the NTP"), which could be the
+    // page under test a moment later. A non-blank page at once makes it open in a tab of its own.
+    await page.goto(HOLDING_PAGE, { timeout: 10000 }).catch((e) => log('harness', `holding page: ${e.message.split('\n')[0]}`));
     if (extensionDir) {
       const sw = ctx.serviceWorkers().find((w) => w.url().startsWith('chrome-extension://'))
         || (await ctx.waitForEvent('serviceworker', { timeout: 20000 }));
       extensionId = new URL(sw.url()).host;
     }
-    page = ctx.pages()[0] || (await ctx.newPage());
-    watchPage(page);
+    seenPrompts = new Set();
+    harnessTab = null;
+    killCdp = null;
   }
 
   await start();
@@ -153,13 +175,123 @@ export async function launchChromium({
     },
 
     async goto(url) {
-      await page.goto(url, { waitUntil: 'load', timeout: 20000 });
+      try {
+        await page.goto(url, { waitUntil: 'load', timeout: 20000 });
+      } catch (e) {
+        // Only if the extension's first-run page raced the holding page into this tab.
+        if (!/interrupted by another navigation to "chrome-extension:/.test(e.message)) throw e;
+        log('harness', `goto ${url} interrupted by an extension page; loading it again`);
+        await page.goto(url, { waitUntil: 'load', timeout: 20000 });
+      }
     },
 
     async webauthn(kind, options, opts = {}) {
       const r = await webauthnInPage(page, kind, options, opts);
       if (r.ok) b.latencies[kind].push(r.ms);
       return r;
+    },
+
+    /** chrome-extension://<id>/<rel> */
+    extensionUrl(rel) {
+      return `chrome-extension://${extensionId}/${rel.replace(/^\//, '')}`;
+    },
+
+    /**
+     * Start navigator.credentials.create/get in the current page WITHOUT waiting for it (so a
+     * prompt can be driven meanwhile). `call.result()` resolves to what b.webauthn() resolves to;
+     * `call.peek()` to that result if it is already there, else null.
+     */
+    startWebauthn(kind, options, opts = {}) {
+      const startedAt = Date.now();
+      const p = webauthnInPage(page, kind, options, opts);
+      let settled = null;
+      p.then((r) => (settled = r), (e) => (settled = { error: { name: 'HarnessError', message: e.message } }));
+      return {
+        /** When the call was made (epoch ms; node's clock = the page's, same machine). */
+        startedAt,
+        result: () => p,
+        /** The result if the call has settled by now, else null (no waiting). */
+        peek: async () => settled,
+      };
+    },
+
+    /**
+     * Wait for a prompt page (chrome-extension://<id>/extension/ui/prompt.html?…) not handed out
+     * before; returns a prompt handle (harness/prompt.mjs).
+     */
+    async waitForPrompt({ timeoutMs = 15000 } = {}) {
+      const prefix = `chrome-extension://${extensionId}/${PROMPT_PATH}`;
+      const isNew = (p) => !seenPrompts.has(p) && !p.isClosed() && p.url().startsWith(prefix);
+      const deadline = Date.now() + timeoutMs;
+      let found = null;
+      while (!found && Date.now() < deadline) {
+        found = ctx.pages().find(isNew) ?? null;
+        if (!found) await new Promise((r) => setTimeout(r, 25));
+      }
+      if (!found) {
+        throw new Error(`no new Latchkey prompt (${prefix}…) within ${timeoutMs} ms; pages: ${ctx.pages().map((p) => p.url()).join(', ')}`);
+      }
+      seenPrompts.add(found);
+      await found.waitForLoadState('domcontentloaded', { timeout: 10000 });
+      log('harness', `prompt found ${found.url()}`);
+      return chromiumPrompt(found);
+    },
+
+    /** Open an extension page (e.g. 'extension/ui/options.html') in a new tab; an ext-page handle. */
+    async openExtensionPage(rel) {
+      const p = await ctx.newPage();
+      await p.goto(b.extensionUrl(rel), { waitUntil: 'load', timeout: 15000 });
+      return chromiumExtPage(p);
+    },
+
+    /**
+     * Run `fnSource` (an async function's source) with JSON-able args in an extension tab the
+     * harness keeps open (extension/ui/popup.html); resolves to its JSON-able result.
+     */
+    async extEval(fnSource, ...args) {
+      if (!harnessTab || harnessTab.page.isClosed()) harnessTab = await b.openExtensionPage('extension/ui/popup.html');
+      return harnessTab.evaluate(fnSource, ...args);
+    },
+
+    /**
+     * Stop the extension's service worker at once (CDP ServiceWorker.stopAllWorkers on a session kept
+     * open, no settle delay): the crash tests call it at a random moment inside a request.
+     */
+    /**
+     * Arm a kill (stopAllWorkers) `delayMs` from now and return at once; killReport() waits for it
+     * and tells when it fired (epoch ms). Same interface as the Firefox harness.
+     */
+    async armKill(delayMs) {
+      await b.killBackground({ prepareOnly: true });
+      const k = { armedAt: Date.now(), firedAt: null, doneAt: null, error: null };
+      k.promise = new Promise((resolve) => {
+        setTimeout(() => {
+          k.firedAt = Date.now();
+          killCdp.send('ServiceWorker.stopAllWorkers').then(
+            () => { k.doneAt = Date.now(); resolve(); },
+            (e) => { k.error = e.message; k.doneAt = Date.now(); resolve(); });
+        }, delayMs);
+      });
+      armed = k;
+      return { armedAt: k.armedAt };
+    },
+    async killReport(timeoutMs = 10000) {
+      if (!armed) throw new Error('killReport: no kill was armed');
+      await withTimeout(armed.promise, timeoutMs, 'the armed kill');
+      if (armed.error) throw new Error(`the armed stopAllWorkers failed: ${armed.error}`);
+      const { promise, ...k } = armed;
+      return k;
+    },
+
+    async killBackground({ prepareOnly = false } = {}) {
+      if (!killCdp) {
+        killCdp = await ctx.newCDPSession(page);
+        await killCdp.send('ServiceWorker.enable');
+      }
+      if (prepareOnly) return;
+      const t0 = performance.now();
+      await withTimeout(killCdp.send('ServiceWorker.stopAllWorkers'), 10000, 'ServiceWorker.stopAllWorkers');
+      log('harness', `killBackground: stopAllWorkers answered after ${(performance.now() - t0).toFixed(1)} ms`);
     },
 
     /** Evaluate a JS expression (string) in the current page. */
@@ -240,5 +372,6 @@ export async function launchChromium({
       if (ownDir) fs.rmSync(userDataDir, { recursive: true, force: true });
     },
   };
+  Object.assign(b, extensionHelpers(b));
   return b;
 }

@@ -22,12 +22,21 @@
 //   devtools.console.stdout.*), captured with geckodriver's log into <tmp>/geckodriver.log; dumpLogs()
 //   prints its tail.
 //
+// * WebDriver commands of one session run one at a time: while an executeAsyncScript waits, nothing
+//   else can be done. startWebauthn therefore starts the call in the page and returns at once (the
+//   result lands in a DOM attribute that call.result() polls), so the prompt window can be driven
+//   meanwhile: waitForPrompt finds its new window handle; every UI action switches to that window,
+//   acts and switches back to the page's window (b.mainHandle).
+// * Extension pages run WebDriver scripts without a sandbox: `browser.*` is reachable directly
+//   (extEval, storage helpers). Accessible names come from WebDriver's "Get Computed Label".
+//
 // Env: GECKODRIVER (default /opt/latchkey-tools/bin/geckodriver), FIREFOX (default /usr/bin/firefox-esr).
 
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Builder, By } from 'selenium-webdriver';
+import { PROMPT_PATH, ALERTS_SRC, FIELD_STATE_SRC, extensionHelpers } from './prompt.mjs';
 import firefox from 'selenium-webdriver/firefox.js';
 import { PAGE_WEBAUTHN_SRC } from './page-webauthn.mjs';
 import { withTimeout } from './chromium.mjs';
@@ -35,6 +44,7 @@ import { withTimeout } from './chromium.mjs';
 export const GECKODRIVER = process.env.GECKODRIVER || '/opt/latchkey-tools/bin/geckodriver';
 export const FIREFOX_BIN = process.env.FIREFOX || '/usr/bin/firefox-esr';
 const CALL_TIMEOUT_MS = 30000;
+const HOLDING_PAGE = 'data:text/html;charset=utf-8,<!doctype html><title>Latchkey e2e</title><p>Latchkey e2e harness';
 // Firefox's own chatter in an offline headless profile (not about Latchkey): left out of dumps.
 const FIREFOX_NOISE =
   /Marionette\s+(TRACE|DEBUG)|RSLoader|nimbus|Remote Settings|RemoteSettings|getRecipesFromCollection|^\s+Stack:|^\s+Message: Error: Could not sync|FaviconLoader|BackupService|GFX1-|Polling for changes failed/;
@@ -56,6 +66,20 @@ s.textContent = '(' + src + ')(' + JSON.stringify(kind) + ', ' + JSON.stringify(
   '.then((r) => window.dispatchEvent(new CustomEvent(' + JSON.stringify(key) + ', { detail: JSON.stringify(r) })));';
 (document.head || document.documentElement).append(s);
 s.remove();`;
+
+// Non-blocking variant: the result is written to an attribute of <html> (readable from WebDriver's
+// sandbox as a plain string).
+const PAGE_REALM_START = `const [src, kind, options, opts, key] = arguments;
+if (!/^https?:$/.test(location.protocol)) return 'the site page is gone: the window shows ' + location.href;
+document.documentElement.setAttribute(key, 'pending');
+const startedAt = Date.now();
+const s = document.createElement('script');
+s.textContent = '(' + src + ')(' + JSON.stringify(kind) + ', ' + JSON.stringify(options) + ', ' + JSON.stringify(opts) + ')' +
+  '.catch((e) => ({ error: { name: "HarnessError", message: String(e && e.stack || e) } }))' +
+  '.then((r) => document.documentElement.setAttribute(' + JSON.stringify(key) + ', JSON.stringify(r)));';
+(document.head || document.documentElement).append(s);
+s.remove();
+return startedAt;`;
 
 /**
  * Call navigator.credentials.create/get in the driver's current page (the page's own realm) with
@@ -94,6 +118,10 @@ export async function launchFirefox({ extensionDir = null, profileDir = null, he
   let addonId = null;
   let uuid = null;
   let logFd = null;
+  let mainHandle = null; // the window the tests' site page lives in
+  let known = new Set(); // window handles that are not (new) prompts
+  let harnessTab = null; // the extension tab extEval runs in (opened lazily)
+  let callSeq = 0;
 
   async function start() {
     const opts = new firefox.Options().setBinary(FIREFOX_BIN).addArguments('-profile', profileDir);
@@ -123,6 +151,10 @@ export async function launchFirefox({ extensionDir = null, profileDir = null, he
     );
     await driver.manage().setTimeouts({ script: CALL_TIMEOUT_MS, pageLoad: 20000, implicit: 0 });
     if (extensionDir) {
+      // Firefox loads a page the add-on opens on install (the normal flavor's first-run options
+      // page) into the current tab when that tab is blank — which could be the page under test a
+      // moment later. A non-blank page first makes it open in a tab of its own.
+      await withTimeout(driver.get(HOLDING_PAGE), 10000, 'loading the holding page');
       addonId = await withTimeout(driver.installAddon(extensionDir, true), 30000, 'installing the temporary add-on');
       uuid = await b.chrome(
         `return WebExtensionPolicy.getByID(arguments[0])?.mozExtensionHostname ?? null;`,
@@ -130,6 +162,137 @@ export async function launchFirefox({ extensionDir = null, profileDir = null, he
       );
       note(`temporary add-on ${addonId} installed, moz-extension://${uuid}/`);
     }
+    mainHandle = await driver.getWindowHandle();
+    known = new Set([mainHandle]);
+    harnessTab = null;
+  }
+
+  /** Run fn with the driver switched to `handle`; always switches back to the site page's window. */
+  async function inWindow(handle, fn) {
+    await driver.switchTo().window(handle);
+    try {
+      return await fn();
+    } finally {
+      await driver.switchTo().window(mainHandle).catch((e) => note(`switching back to the main window failed: ${e.message}`));
+    }
+  }
+
+  /** Visible elements matching css whose accessible name is `name` (WebDriver Get Computed Label). */
+  async function findByName(css, name) {
+    const out = [];
+    for (const el of await driver.findElements(By.css(css))) {
+      try {
+        if (!(await el.isDisplayed())) continue;
+        if ((await el.getAccessibleName()) === name) out.push(el);
+      } catch {
+        // stale element: the page re-rendered; the caller polls again
+      }
+    }
+    return out;
+  }
+  const BUTTONS = 'button, [role=button], input[type=submit], input[type=button]';
+  const FIELDS = 'input:not([type=hidden]):not([type=radio]):not([type=checkbox]), textarea, select';
+
+  /** A UI handle (same interface as harness/prompt.mjs chromiumUi) on a window/tab of this browser. */
+  function firefoxUi(handle) {
+    const evaluateHere = async (fnSource, args) => {
+      const r = await withTimeout(
+        driver.executeAsyncScript(
+          `const done = arguments[arguments.length - 1];
+           (${fnSource})(...arguments[0]).then(
+             (r) => done(JSON.stringify({ v: r === undefined ? null : r })),
+             (e) => done(JSON.stringify({ e: String(e && e.message || e) })));`,
+          args,
+        ),
+        20000,
+        `extension page evaluate: ${fnSource.slice(0, 60)}`,
+      );
+      const parsed = JSON.parse(r);
+      if ('e' in parsed) throw new Error(`in ${handle}: ${parsed.e}`);
+      return parsed.v;
+    };
+    const textHere = () => driver.executeScript('return document.body ? document.body.innerText : ""');
+    const namesHere = async () => {
+      const names = { buttons: [], fields: [] };
+      for (const [kind, css] of [['buttons', BUTTONS], ['fields', FIELDS]]) {
+        for (const el of await driver.findElements(By.css(css))) {
+          try {
+            if (await el.isDisplayed()) names[kind].push(await el.getAccessibleName());
+          } catch {}
+        }
+      }
+      return names;
+    };
+    const waitHere = async (css, name, what, timeoutMs, wantEnabled) => {
+      const deadline = Date.now() + timeoutMs;
+      while (Date.now() < deadline) {
+        const els = await findByName(css, name);
+        for (const el of els) {
+          if (!wantEnabled) return el;
+          try {
+            if (await el.isEnabled()) return el;
+          } catch {}
+        }
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      let names = '(window closed)';
+      let text = '';
+      try {
+        names = JSON.stringify(await namesHere());
+        text = JSON.stringify(await textHere());
+      } catch {}
+      throw new Error(`no visible${wantEnabled ? ', enabled' : ''} ${what} "${name}" within ${timeoutMs} ms; visible: ${names}; text: ${text}`);
+    };
+    const ui = {
+      kind: 'firefox',
+      handle,
+      url: () => inWindow(handle, () => driver.getCurrentUrl()),
+      names: () => inWindow(handle, namesHere),
+      hasButton: (name) => inWindow(handle, async () => (await findByName(BUTTONS, name)).length > 0),
+      hasField: (label) => inWindow(handle, async () => (await findByName(FIELDS, label)).length > 0),
+      waitForButton: (name, timeoutMs = 10000) => inWindow(handle, () => waitHere(BUTTONS, name, 'button', timeoutMs, false)).then(() => {}),
+      waitForField: (label, timeoutMs = 10000) => inWindow(handle, () => waitHere(FIELDS, label, 'field labelled', timeoutMs, false)).then(() => {}),
+      fill: (label, text) =>
+        inWindow(handle, async () => {
+          const el = await waitHere(FIELDS, label, 'field labelled', 10000, true);
+          await el.clear();
+          await el.sendKeys(text);
+        }),
+      click: (name, timeoutMs = 10000) =>
+        inWindow(handle, async () => {
+          const el = await waitHere(BUTTONS, name, 'button', timeoutMs, true);
+          await el.click();
+        }),
+      text: () => inWindow(handle, textHere),
+      async waitForText(re, timeoutMs = 10000) {
+        const deadline = Date.now() + timeoutMs;
+        let t = '';
+        while (Date.now() < deadline) {
+          t = await ui.text().catch(() => '(closed)');
+          if (re.test(t)) return t;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new Error(`window ${handle} never showed ${re} within ${timeoutMs} ms; text is ${JSON.stringify(t)}`);
+      },
+      fieldState: (label) => inWindow(handle, () => evaluateHere(FIELD_STATE_SRC, [label])),
+      alerts: () => inWindow(handle, () => evaluateHere(ALERTS_SRC, [])),
+      evaluate: (fnSource, ...args) => inWindow(handle, () => evaluateHere(fnSource, args)),
+      isClosed: async () => !(await driver.getAllWindowHandles()).includes(handle),
+      async waitForClose(timeoutMs = 10000) {
+        const deadline = Date.now() + timeoutMs;
+        while (Date.now() < deadline) {
+          if (await ui.isClosed()) return;
+          await new Promise((r) => setTimeout(r, 50));
+        }
+        throw new Error(`window ${handle} still open after ${timeoutMs} ms`);
+      },
+      async close() {
+        if (await ui.isClosed()) return;
+        await inWindow(handle, () => driver.close());
+      },
+      reload: () => inWindow(handle, () => withTimeout(driver.navigate().refresh(), 15000, 'reloading an extension page')),
+    };
+    return ui;
   }
 
   const b = {
@@ -188,6 +351,159 @@ export async function launchFirefox({ extensionDir = null, profileDir = null, he
       const r = await webauthnInPage(driver, kind, options, opts);
       if (r.ok) b.latencies[kind].push(r.ms);
       return r;
+    },
+
+    get mainHandle() {
+      return mainHandle;
+    },
+
+    /** moz-extension://<uuid>/<rel> */
+    extensionUrl(rel) {
+      return `moz-extension://${uuid}/${rel.replace(/^\//, '')}`;
+    },
+
+    /**
+     * Start navigator.credentials.create/get in the site page WITHOUT waiting for it, so the prompt
+     * window can be driven meanwhile. `call.result(timeoutMs)` polls for what b.webauthn() returns.
+     */
+    async startWebauthn(kind, options, opts = {}) {
+      if (kind !== 'create' && kind !== 'get') throw new Error(`kind must be create|get, got ${kind}`);
+      const key = `data-lk-e2e-call-${++callSeq}`;
+      const handle = mainHandle;
+      const startedAt = await driver.executeScript(PAGE_REALM_START, PAGE_WEBAUTHN_SRC, kind, options, opts, key);
+      if (typeof startedAt !== 'number') throw new Error(`could not start the in-page call (${startedAt})`);
+      return {
+        /** When the page made the call (epoch ms). */
+        startedAt,
+        /** The result if the call has settled by now, else null (one look, no waiting). */
+        async peek() {
+          const v = await inWindow(handle, () => driver.executeScript('return document.documentElement.getAttribute(arguments[0])', key));
+          return v === null || v === 'pending' ? null : JSON.parse(v);
+        },
+        async result(timeoutMs = opts.nodeTimeoutMs ?? CALL_TIMEOUT_MS) {
+          const deadline = Date.now() + timeoutMs;
+          while (Date.now() < deadline) {
+            const v = await inWindow(handle, () => driver.executeScript('return document.documentElement.getAttribute(arguments[0])', key));
+            if (v === null) throw new Error('the page that made the call navigated away (its result is lost)');
+            if (v !== 'pending') return JSON.parse(v);
+            await new Promise((r) => setTimeout(r, 25));
+          }
+          throw new Error(`timed out after ${timeoutMs} ms: navigator.credentials.${kind} in Firefox (started with startWebauthn)`);
+        },
+      };
+    },
+
+    /** Wait for a NEW window showing the prompt (moz-extension://…/extension/ui/prompt.html). */
+    async waitForPrompt({ timeoutMs = 15000 } = {}) {
+      const deadline = Date.now() + timeoutMs;
+      const seenUrls = [];
+      while (Date.now() < deadline) {
+        const found = await b.findNewPrompt(seenUrls);
+        if (found) return found;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      throw new Error(`no new Latchkey prompt window within ${timeoutMs} ms; other windows showed: ${JSON.stringify(seenUrls)}`);
+    },
+
+    /** One look for a new prompt window; marks it seen and returns its UI handle, else null. */
+    async findNewPrompt(seenUrls = []) {
+      for (const h of await driver.getAllWindowHandles()) {
+        if (known.has(h)) continue;
+        let url = '';
+        try {
+          url = await inWindow(h, () => driver.getCurrentUrl());
+        } catch {
+          continue; // closed meanwhile
+        }
+        if (url.startsWith(`moz-extension://${uuid}/${PROMPT_PATH}`)) {
+          // Wait until the page has loaded (its script asks the worker for the details then).
+          await inWindow(h, async () => {
+            const until = Date.now() + 10000;
+            while (Date.now() < until && (await driver.executeScript('return document.readyState')) !== 'complete') {
+              await new Promise((r) => setTimeout(r, 25));
+            }
+          });
+          known.add(h);
+          note(`prompt window ${h} ${url}`);
+          return firefoxUi(h);
+        }
+        if (url && url !== 'about:blank') {
+          known.add(h);
+          seenUrls.push(url);
+        }
+      }
+      return null;
+    },
+
+    /** Open an extension page (e.g. 'extension/ui/options.html') in a new tab; a UI handle. */
+    async openExtensionPage(rel) {
+      await driver.switchTo().newWindow('tab');
+      const h = await driver.getWindowHandle();
+      known.add(h);
+      try {
+        await withTimeout(driver.get(b.extensionUrl(rel)), 15000, `loading ${rel}`);
+      } finally {
+        await driver.switchTo().window(mainHandle);
+      }
+      return firefoxUi(h);
+    },
+
+    /** Run an async function's source with JSON-able args in the harness's extension tab (popup.html). */
+    async extEval(fnSource, ...args) {
+      if (!harnessTab || (await harnessTab.isClosed())) harnessTab = await b.openExtensionPage('extension/ui/popup.html');
+      return harnessTab.evaluate(fnSource, ...args);
+    },
+
+    /** Terminate the background at once (the crash tests call it at a random moment). */
+    async killBackground() {
+      return b.restartBackground();
+    },
+
+    /**
+     * Arm a background kill `delayMs` from now, timed inside Firefox (chrome-context timer), and
+     * return at once: WebDriver runs one command at a time, so a node-side timer could only kill
+     * after the next command. killReport() then tells when it fired (epoch ms, the machine's clock).
+     */
+    async armKill(delayMs) {
+      const r = await b.chrome(
+        `const [id, delay] = arguments;
+         const { ExtensionParent } = ChromeUtils.importESModule('resource://gre/modules/ExtensionParent.sys.mjs');
+         const { setTimeout } = ChromeUtils.importESModule('resource://gre/modules/Timer.sys.mjs');
+         const ext = ExtensionParent.GlobalManager.getExtension(id);
+         if (!ext) return { error: 'extension ' + id + ' not found' };
+         const k = { armedAt: Date.now(), firedAt: null, doneAt: null, error: null };
+         ext.__lkE2EKill = k;
+         setTimeout(() => {
+           k.firedAt = Date.now();
+           Promise.resolve().then(() => ext.terminateBackground()).then(
+             () => { k.doneAt = Date.now(); }, (e) => { k.error = String(e); k.doneAt = Date.now(); });
+         }, delay);
+         return { armedAt: k.armedAt };`,
+        addonId,
+        delayMs,
+      );
+      if (r?.error) throw new Error(`armKill: ${r.error}`);
+      return r;
+    },
+    /** Wait (bounded) until the armed kill has run; {armedAt, firedAt, doneAt, error}. */
+    async killReport(timeoutMs = 10000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const k = await b.chrome(
+          `const { ExtensionParent } = ChromeUtils.importESModule('resource://gre/modules/ExtensionParent.sys.mjs');
+           const ext = ExtensionParent.GlobalManager.getExtension(arguments[0]);
+           return ext && ext.__lkE2EKill ? { ...ext.__lkE2EKill } : null;`,
+          addonId,
+        );
+        if (!k) throw new Error('killReport: no kill was armed (or the extension was reloaded)');
+        if (k.doneAt) {
+          if (k.error) throw new Error(`the armed terminateBackground failed: ${k.error}`);
+          note(`armed kill fired ${k.firedAt - k.armedAt} ms after arming, took ${k.doneAt - k.firedAt} ms`);
+          return k;
+        }
+        if (Date.now() > deadline) throw new Error(`the armed kill did not finish within ${timeoutMs} ms: ${JSON.stringify(k)}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
 
     /** Evaluate a JS expression (string) in the current page. */
@@ -259,6 +575,8 @@ export async function launchFirefox({ extensionDir = null, profileDir = null, he
       if (!process.env.KEEP_PROFILES) fs.rmSync(tmp, { recursive: true, force: true });
     },
   };
+
+  Object.assign(b, extensionHelpers(b));
 
   try {
     await start();

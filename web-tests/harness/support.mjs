@@ -22,19 +22,26 @@ export const SUITE_TIMEOUT_MS = 180_000;
 export const LATCHKEY_AAGUID = '4c6b4b79-2d4c-6174-6368-6b6579000001';
 
 /**
- * Every browser the suite runs in. Each test file loops over this list. E2E_BROWSERS=chromium
+ * Every browser the suite runs in. Each test file loops over this list (`B.launch()` starts the
+ * TEST flavor, `B.launch({flavor: 'normal'})` the normal one). E2E_BROWSERS=chromium
  * (comma list) narrows it for local debugging; CI runs both. A browser that cannot start FAILS
  * its suite (the `before` hook throws); nothing is skipped silently.
  */
+/** dist/<browser> (normal flavor: asks the person through the prompt) or dist/<browser>-test. */
+export const distDir = (browser, flavor = 'test') => path.join(DIST, flavor === 'normal' ? browser : `${browser}-test`);
+
 const ALL_BROWSERS = [
   {
     name: 'chromium',
-    launch: (o = {}) => launchChromium({ extensionDir: path.join(DIST, 'chrome-test'), ...o }),
+    /** `flavor`: 'test' (default; dist/chrome-test) or 'normal' (dist/chrome). */
+    launch: async ({ flavor = 'test', ...o } = {}) =>
+      Object.assign(await launchChromium({ extensionDir: distDir('chrome', flavor), ...o }), { flavor }),
     launchBare: (o = {}) => launchChromium({ extensionDir: null, ...o }),
   },
   {
     name: 'firefox',
-    launch: (o = {}) => launchFirefox({ extensionDir: path.join(DIST, 'firefox-test'), ...o }),
+    launch: async ({ flavor = 'test', ...o } = {}) =>
+      Object.assign(await launchFirefox({ extensionDir: distDir('firefox', flavor), ...o }), { flavor }),
     launchBare: (o = {}) => launchFirefox({ extensionDir: null, ...o }),
   },
 ];

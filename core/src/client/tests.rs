@@ -192,8 +192,8 @@ fn create_then_get_verifies_independently() {
 
     // The journal holds the new record.
     assert_eq!(writes.len(), 1);
-    assert_eq!(writes[0].key, format!("cred:{}", reg.id));
-    let record = writes[0].value.as_ref().unwrap();
+    assert_eq!(write_key(&writes[0]), format!("cred:{}", reg.id));
+    let record = write_record(&writes[0]).unwrap();
     assert_eq!(
         (
             record.rp_id.as_str(),
@@ -243,9 +243,9 @@ fn create_then_get_verifies_independently() {
 
     // Last use is recorded and journaled.
     assert_eq!(writes.len(), 1);
-    assert_eq!(writes[0].key, format!("cred:{}", reg.id));
+    assert_eq!(write_key(&writes[0]), format!("cred:{}", reg.id));
     assert_eq!(
-        writes[0].value.as_ref().unwrap().last_used,
+        write_record(&writes[0]).unwrap().last_used,
         Some(T0 + 5_000)
     );
     assert_eq!(
@@ -279,7 +279,7 @@ fn uv_flag_only_with_real_verification_and_records_round_trip() {
     assert_eq!(att.flags, 0x01 | 0x08 | 0x40, "no UV without verification");
 
     // Reload from the journal, as the service worker does after a restart.
-    let record = writes[0].value.clone().unwrap();
+    let record = write_record(&writes[0]).cloned().unwrap();
     let json = serde_json::to_string(&record).unwrap();
     let reloaded = Passkey::from_record(serde_json::from_str(&json).unwrap()).unwrap();
     let mut store = MemoryStore::new();
@@ -354,10 +354,10 @@ fn create_replaces_the_same_account_and_journals_the_delete() {
     let (second, writes) = create_ok(&mut c, "https://example.com", &creation());
     assert_ne!(first.id, second.id);
     assert_eq!(writes.len(), 2);
-    assert_eq!(writes[0].key, format!("cred:{}", second.id));
-    assert!(writes[0].value.is_some());
-    assert_eq!(writes[1].key, format!("cred:{}", first.id));
-    assert!(writes[1].value.is_none());
+    assert_eq!(write_key(&writes[0]), format!("cred:{}", second.id));
+    assert!(write_record(&writes[0]).is_some());
+    assert_eq!(write_key(&writes[1]), format!("cred:{}", first.id));
+    assert!(write_record(&writes[1]).is_none());
     assert!(c.store.get(&d(&first.id)).is_none());
     assert!(
         c.store.get(&d(&other_user.id)).is_some(),
@@ -777,7 +777,7 @@ fn candidates_are_most_recent_first() {
     let inspection = c.inspect_get(&ctx("https://example.com"), &opts).unwrap();
     assert_eq!(
         serde_json::to_value(&inspection.candidates[0]).unwrap(),
-        json!({"credentialId": a.id, "userName": "alice", "userDisplayName": "Alice", "userHandle": "YQ", "created": T0, "lastUsed": T0 + 20})
+        json!({"credentialId": a.id, "userName": "alice", "userDisplayName": "Alice", "label": null, "userHandle": "YQ", "created": T0, "lastUsed": T0 + 20})
     );
     assert_eq!(inspection.user_verification, "preferred");
     assert_eq!(inspection.rp_id, "example.com");
@@ -790,7 +790,7 @@ fn rp_id_is_lowercased_for_hash_and_storage() {
     let (reg, writes) = create_ok(&mut c, "https://login.example.com", &opts);
     let att = decode_attestation(&d(&reg.response.attestation_object));
     assert_eq!(att.rp_id_hash, rp_id_hash("example.com"));
-    assert_eq!(writes[0].value.as_ref().unwrap().rp_id, "example.com");
+    assert_eq!(write_record(&writes[0]).unwrap().rp_id, "example.com");
 }
 
 #[test]
@@ -800,4 +800,20 @@ fn localhost_works_over_http() {
     let (reg, _) = create_ok(&mut c, "http://localhost:3000", &opts);
     let cdj = String::from_utf8(d(&reg.response.client_data_json)).unwrap();
     assert!(cdj.contains(r#""origin":"http://localhost:3000""#));
+}
+
+/// `cred:<id>` of a journal write (the key issue 2 stored it under).
+fn write_key(w: &StoreWrite) -> String {
+    match w {
+        StoreWrite::Put(r) => format!("cred:{}", r.credential_id),
+        StoreWrite::Delete(id) => format!("cred:{}", b64url::encode(id)),
+    }
+}
+
+/// The record a journal write puts, if it is a put.
+fn write_record(w: &StoreWrite) -> Option<&crate::passkey::PasskeyRecord> {
+    match w {
+        StoreWrite::Put(r) => Some(r),
+        StoreWrite::Delete(_) => None,
+    }
 }

@@ -1,0 +1,884 @@
+//! The encrypted passkey vault: format (see [`format`], documented in core/README.md), keys
+//! ([`keys`]) and [`Vault`], the state machine the service worker drives: load what storage holds,
+//! create, unlock (PIN or session key), lock, and turn the core's journal ([`StoreWrite`]) into
+//! encrypted, crash-safe storage writes ([`Commit`]).
+//!
+//! Storage keys (docs/design.md, "The vault"): `vault:header`, `vault:header:backup`,
+//! `vault:e:<entryId>` (one passkey), `vault:p:<entryId>` (its previous version, kept until the new
+//! one is confirmed), and the issue-2 plaintext `cred:<id>` records, which are migrated in.
+//!
+//! Nothing here deletes data it cannot read: a damaged entry is reported and left in storage, a
+//! damaged header is restored from the backup only after the backup unlocks.
+
+pub mod format;
+pub mod keys;
+
+use crate::b64url;
+use crate::passkey::{Passkey, PasskeyRecord};
+use crate::rng::Rng;
+use crate::store::StoreWrite;
+use format::{random_id, EncryptedEntry, EntryPayload, VaultHeader};
+use keys::{Argon2Params, Pin, VaultKey};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use std::collections::{BTreeMap, HashMap};
+use thiserror::Error;
+
+/// Storage key of the header.
+pub const HEADER_KEY: &str = "vault:header";
+/// Storage key of the last header confirmed to open.
+pub const HEADER_BACKUP_KEY: &str = "vault:header:backup";
+/// Prefix of entry keys.
+pub const ENTRY_PREFIX: &str = "vault:e:";
+/// Prefix of previous-version keys.
+pub const PREV_PREFIX: &str = "vault:p:";
+/// Prefix of the issue-2 plaintext records (migrated into the vault, then removed).
+pub const LEGACY_PREFIX: &str = "cred:";
+/// Deleted passkeys stay restorable this long (ms), then the next unlock purges them.
+pub const TRASH_RETENTION_MS: u64 = 30 * 24 * 60 * 60 * 1000;
+/// Longest label (characters).
+pub const MAX_LABEL_CHARS: usize = 100;
+
+/// What went wrong with the vault. [`VaultError::name`] is the error name the extension sees.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum VaultError {
+    /// No vault has been created.
+    #[error("no vault has been set up yet")]
+    NoVault,
+    /// A vault (or data of one) already exists.
+    #[error("a vault already exists")]
+    VaultExists,
+    /// The vault is locked.
+    #[error("the vault is locked")]
+    Locked,
+    /// The PIN does not unwrap the vault key.
+    #[error("wrong PIN")]
+    WrongPin,
+    /// A new PIN breaks the rules.
+    #[error("{0}")]
+    WeakPin(String),
+    /// A session key that is not this vault's key.
+    #[error("the session key does not open this vault")]
+    WrongKey,
+    /// The header has no PIN method.
+    #[error("the vault has no PIN unlock method")]
+    NoPinMethod,
+    /// The header is unreadable and no usable backup exists.
+    #[error("the vault header is damaged: {0}")]
+    HeaderDamaged(String),
+    /// A header that does not parse or has out-of-range members.
+    #[error("invalid vault header: {0}")]
+    BadHeader(String),
+    /// A format version this code does not read.
+    #[error("unsupported vault format version {0}")]
+    UnsupportedVersion(u64),
+    /// An entry that does not authenticate or does not parse.
+    #[error("the entry is damaged or was tampered with: {0}")]
+    Tampered(String),
+    /// No passkey with that id (or not in the state the operation needs).
+    #[error("no such passkey")]
+    NotFound,
+    /// A label or other input out of range.
+    #[error("{0}")]
+    Invalid(String),
+    /// The random source failed.
+    #[error("random source: {0}")]
+    Rng(String),
+    /// A cryptographic primitive failed.
+    #[error("crypto: {0}")]
+    Crypto(String),
+}
+
+impl VaultError {
+    /// The name the extension sees (docs/design.md, "The wasm API").
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::NoVault => "NoVault",
+            Self::VaultExists => "VaultExists",
+            Self::Locked => "Locked",
+            Self::WrongPin | Self::WrongKey => "WrongPin",
+            Self::WeakPin(_) => "WeakPin",
+            Self::HeaderDamaged(_)
+            | Self::BadHeader(_)
+            | Self::UnsupportedVersion(_)
+            | Self::NoPinMethod => "HeaderDamaged",
+            Self::NotFound => "NotFound",
+            Self::Invalid(_) => "TypeError",
+            Self::Tampered(_) | Self::Rng(_) | Self::Crypto(_) => "UnknownError",
+        }
+    }
+}
+
+/// Milliseconds to wait before the next PIN attempt after `failures` wrong ones in a row:
+/// none for the first 3, then 1 s doubling up to 5 minutes.
+#[must_use]
+pub fn unlock_delay_ms(failures: u32) -> u64 {
+    if failures <= 3 {
+        return 0;
+    }
+    let exp = (failures - 4).min(20);
+    (1000u64 << exp).min(300_000)
+}
+
+/// Storage changes for one vault operation. The caller applies `set` in ONE `storage.local.set`
+/// call (atomic in both browsers), then `remove`, and only then reports success; `cleanup` keys
+/// may be removed afterwards (losing that is harmless: the next unlock repeats it).
+#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+pub struct Commit {
+    /// Keys to write.
+    pub set: Map<String, Value>,
+    /// Keys to remove after the write.
+    pub remove: Vec<String>,
+    /// Keys to remove once the write is confirmed.
+    pub cleanup: Vec<String>,
+}
+
+impl Commit {
+    fn merge(&mut self, other: Commit) {
+        self.set.extend(other.set);
+        self.remove.extend(other.remove);
+        self.cleanup.extend(other.cleanup);
+    }
+}
+
+/// The header's condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum HeaderState {
+    /// The header reads.
+    Ok,
+    /// It was damaged and has been restored from the backup.
+    Recovered,
+    /// It is damaged; the backup will be tried at unlock.
+    Damaged,
+    /// Entries exist but no readable header or backup.
+    Missing,
+    /// Written by a newer Latchkey (left untouched).
+    Unsupported,
+}
+
+/// An entry that could not be used, by storage key (and by name when a readable copy says it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EntryIssue {
+    /// The storage key.
+    pub key: String,
+    /// What is wrong (or what was done).
+    pub reason: String,
+    /// The passkey's site, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rp_id: Option<String>,
+    /// The passkey's user name, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+}
+
+/// A deleted passkey's public details.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeletedInfo {
+    /// The record without its key material concerns (the private key is dropped by the caller).
+    pub credential_id: String,
+    /// RP ID.
+    pub rp_id: String,
+    /// RP name.
+    pub rp_name: String,
+    /// User name.
+    pub user_name: String,
+    /// User display name.
+    pub user_display_name: String,
+    /// Label.
+    pub label: Option<String>,
+    /// Created (ms).
+    pub created: u64,
+    /// Last used (ms).
+    pub last_used: Option<u64>,
+    /// Deleted (ms).
+    pub deleted_at: u64,
+}
+
+impl DeletedInfo {
+    fn of(record: &PasskeyRecord, deleted_at: u64) -> Self {
+        Self {
+            credential_id: record.credential_id.clone(),
+            rp_id: record.rp_id.clone(),
+            rp_name: record.rp_name.clone(),
+            user_name: record.user_name.clone(),
+            user_display_name: record.user_display_name.clone(),
+            label: record.label.clone(),
+            created: record.created,
+            last_used: record.last_used,
+            deleted_at,
+        }
+    }
+}
+
+/// What storage holds for one entry id.
+#[derive(Debug, Default, Clone)]
+struct Slot {
+    current: Option<Value>,
+    prev: Option<Value>,
+}
+
+/// State that exists only while unlocked.
+struct Opened {
+    key: VaultKey,
+    vault_id: String,
+    /// Credential id → entry id, for live and deleted passkeys.
+    entry_of: HashMap<Vec<u8>, String>,
+    /// Entry id → its current (readable) encrypted form.
+    sealed: HashMap<String, EncryptedEntry>,
+    /// Entry id → details of deleted passkeys.
+    deleted: BTreeMap<String, DeletedInfo>,
+    damaged: Vec<EntryIssue>,
+    recovered: Vec<EntryIssue>,
+}
+
+/// The vault as loaded from storage; unlocked or not.
+pub struct Vault {
+    header: Option<VaultHeader>,
+    header_state: HeaderState,
+    header_problem: Option<String>,
+    backup: Option<VaultHeader>,
+    slots: BTreeMap<String, Slot>,
+    legacy: Vec<(String, Value)>,
+    opened: Option<Opened>,
+}
+
+impl std::fmt::Debug for Vault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Vault")
+            .field("header_state", &self.header_state)
+            .field("entries", &self.slots.len())
+            .field("unlocked", &self.opened.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The vault's overall state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum VaultState {
+    /// No vault yet.
+    None,
+    /// A vault exists and is locked.
+    Locked,
+    /// Unlocked.
+    Unlocked,
+}
+
+fn issue(key: String, reason: impl Into<String>, record: Option<&PasskeyRecord>) -> EntryIssue {
+    EntryIssue {
+        key,
+        reason: reason.into(),
+        rp_id: record.map(|r| r.rp_id.clone()),
+        user_name: record.map(|r| r.user_name.clone()),
+    }
+}
+
+impl Vault {
+    /// Reads the vault out of a `storage.local` snapshot. Never fails: problems are reported by
+    /// [`Vault::header_state`] and, after unlocking, [`Vault::damaged`].
+    #[must_use]
+    pub fn load(storage: &Map<String, Value>) -> Self {
+        let mut slots: BTreeMap<String, Slot> = BTreeMap::new();
+        let mut legacy = Vec::new();
+        for (key, value) in storage {
+            if let Some(id) = key.strip_prefix(ENTRY_PREFIX) {
+                slots.entry(id.to_owned()).or_default().current = Some(value.clone());
+            } else if let Some(id) = key.strip_prefix(PREV_PREFIX) {
+                slots.entry(id.to_owned()).or_default().prev = Some(value.clone());
+            } else if key.starts_with(LEGACY_PREFIX) {
+                legacy.push((key.clone(), value.clone()));
+            }
+        }
+        let main = storage.get(HEADER_KEY).map(VaultHeader::from_value);
+        let backup = storage
+            .get(HEADER_BACKUP_KEY)
+            .and_then(|v| VaultHeader::from_value(v).ok());
+        let (header, header_state, header_problem) = match main {
+            Some(Ok(h)) => (Some(h), HeaderState::Ok, None),
+            Some(Err(VaultError::UnsupportedVersion(v))) => (
+                None,
+                HeaderState::Unsupported,
+                Some(format!(
+                    "the vault was written by a newer Latchkey (format {v})"
+                )),
+            ),
+            Some(Err(e)) => match &backup {
+                Some(b) => (Some(b.clone()), HeaderState::Damaged, Some(e.to_string())),
+                None => (None, HeaderState::Missing, Some(e.to_string())),
+            },
+            None => match &backup {
+                Some(b) => (
+                    Some(b.clone()),
+                    HeaderState::Damaged,
+                    Some("the header is missing".to_owned()),
+                ),
+                None if slots.is_empty() => (None, HeaderState::Ok, None),
+                None => (
+                    None,
+                    HeaderState::Missing,
+                    Some("entries exist but the header is missing".to_owned()),
+                ),
+            },
+        };
+        Self {
+            header,
+            header_state,
+            header_problem,
+            backup,
+            slots,
+            legacy,
+            opened: None,
+        }
+    }
+
+    /// Locked, unlocked, or no vault at all.
+    #[must_use]
+    pub fn state(&self) -> VaultState {
+        if self.opened.is_some() {
+            VaultState::Unlocked
+        } else if self.header.is_none()
+            && self.header_state == HeaderState::Ok
+            && self.slots.is_empty()
+        {
+            VaultState::None
+        } else {
+            VaultState::Locked
+        }
+    }
+
+    /// The header's condition.
+    #[must_use]
+    pub fn header_state(&self) -> HeaderState {
+        self.header_state
+    }
+
+    /// Why the header is not [`HeaderState::Ok`], if it is not.
+    #[must_use]
+    pub fn header_problem(&self) -> Option<&str> {
+        self.header_problem.as_deref()
+    }
+
+    /// Entries that could not be used (known after unlocking).
+    #[must_use]
+    pub fn damaged(&self) -> &[EntryIssue] {
+        self.opened.as_ref().map_or(&[], |o| &o.damaged)
+    }
+
+    /// Entries restored from their previous version at the last unlock.
+    #[must_use]
+    pub fn recovered(&self) -> &[EntryIssue] {
+        self.opened.as_ref().map_or(&[], |o| &o.recovered)
+    }
+
+    /// Deleted passkeys still restorable.
+    #[must_use]
+    pub fn deleted(&self) -> Vec<&DeletedInfo> {
+        self.opened
+            .as_ref()
+            .map(|o| o.deleted.values().collect())
+            .unwrap_or_default()
+    }
+
+    /// Creates a new vault protected by `pin`, imports any plaintext `cred:` records, and leaves
+    /// it unlocked. Returns the storage commit and the passkeys to serve.
+    ///
+    /// # Errors
+    /// [`VaultError::VaultExists`] when storage already holds a vault (or parts of one);
+    /// [`VaultError::WeakPin`]; random-source or KDF failures.
+    pub fn create(
+        &mut self,
+        pin: &Pin,
+        params: Argon2Params,
+        now_ms: u64,
+        rng: &mut impl Rng,
+    ) -> Result<(Commit, Vec<Passkey>), VaultError> {
+        if self.state() != VaultState::None || self.backup.is_some() {
+            return Err(VaultError::VaultExists);
+        }
+        pin.check_strength()?;
+        params.check()?;
+        let key = VaultKey::generate(rng)?;
+        let header = VaultHeader::new(&key, pin, params, now_ms, rng)?;
+        let mut commit = Commit::default();
+        commit.set.insert(HEADER_KEY.into(), header.to_value());
+        commit
+            .set
+            .insert(HEADER_BACKUP_KEY.into(), header.to_value());
+        self.opened = Some(Opened::new(key, header.vault_id.clone()));
+        self.backup = Some(header.clone());
+        self.header = Some(header);
+        self.header_state = HeaderState::Ok;
+        let mut passkeys = Vec::new();
+        commit.merge(self.migrate_legacy(&mut passkeys, rng)?);
+        Ok((commit, passkeys))
+    }
+
+    /// Unlocks with a PIN (the backup header is tried when the main one fails).
+    ///
+    /// # Errors
+    /// [`VaultError::NoVault`], [`VaultError::WrongPin`], [`VaultError::HeaderDamaged`].
+    pub fn unlock_with_pin(
+        &mut self,
+        pin: &Pin,
+        now_ms: u64,
+        rng: &mut impl Rng,
+    ) -> Result<(Commit, Vec<Passkey>), VaultError> {
+        let Some(header) = self.header.clone() else {
+            return Err(self.no_header_error());
+        };
+        let mut commit = Commit::default();
+        let key = match header.unlock_with_pin(pin) {
+            Ok(key) => {
+                if self.header_state == HeaderState::Damaged {
+                    // `header` is the backup: it opened, so it becomes the header again.
+                    commit.set.insert(HEADER_KEY.into(), header.to_value());
+                    self.header_state = HeaderState::Recovered;
+                }
+                key
+            }
+            Err(e) => {
+                let backup = self.backup.clone().filter(|b| *b != header);
+                let Some(backup) = backup else {
+                    return Err(e);
+                };
+                let key = backup.unlock_with_pin(pin).map_err(|_| e)?;
+                commit.set.insert(HEADER_KEY.into(), backup.to_value());
+                self.header = Some(backup);
+                self.header_state = HeaderState::Recovered;
+                self.header_problem = Some("the header did not open; the backup did".into());
+                key
+            }
+        };
+        let (more, passkeys) = self.open_with(key, now_ms, rng)?;
+        commit.merge(more);
+        Ok((commit, passkeys))
+    }
+
+    /// Unlocks with the session form of the vault key (after a worker restart).
+    ///
+    /// # Errors
+    /// [`VaultError::WrongPin`] (a key of another vault), [`VaultError::NoVault`],
+    /// [`VaultError::HeaderDamaged`].
+    pub fn unlock_with_session_key(
+        &mut self,
+        session_key: &str,
+        now_ms: u64,
+        rng: &mut impl Rng,
+    ) -> Result<(Commit, Vec<Passkey>), VaultError> {
+        let Some(header) = &self.header else {
+            return Err(self.no_header_error());
+        };
+        let key = VaultKey::from_session_string(session_key)?;
+        if !header.key_matches(&key) {
+            return Err(VaultError::WrongKey);
+        }
+        let mut commit = Commit::default();
+        if self.header_state == HeaderState::Damaged {
+            commit.set.insert(HEADER_KEY.into(), header.to_value());
+            self.header_state = HeaderState::Recovered;
+        }
+        let (more, passkeys) = self.open_with(key, now_ms, rng)?;
+        commit.merge(more);
+        Ok((commit, passkeys))
+    }
+
+    fn no_header_error(&self) -> VaultError {
+        match self.header_state {
+            HeaderState::Ok if self.slots.is_empty() => VaultError::NoVault,
+            _ => VaultError::HeaderDamaged(
+                self.header_problem
+                    .clone()
+                    .unwrap_or_else(|| "no readable header".into()),
+            ),
+        }
+    }
+
+    /// The session form of the vault key (for `storage.session`), while unlocked.
+    ///
+    /// # Errors
+    /// [`VaultError::Locked`].
+    pub fn session_key(&self) -> Result<String, VaultError> {
+        self.opened
+            .as_ref()
+            .map(|o| o.key.to_session_string())
+            .ok_or(VaultError::Locked)
+    }
+
+    /// True when `session_key` is the session form of the key this unlocked vault uses.
+    #[must_use]
+    pub fn is_session_key(&self, session_key: &str) -> bool {
+        match (&self.opened, VaultKey::from_session_string(session_key)) {
+            (Some(o), Ok(k)) => o.key.same_as(&k),
+            _ => false,
+        }
+    }
+
+    /// Checks a PIN re-entered for user verification while unlocked.
+    ///
+    /// # Errors
+    /// [`VaultError::Locked`], [`VaultError::WrongPin`].
+    pub fn verify_pin(&self, pin: &Pin) -> Result<(), VaultError> {
+        let opened = self.opened.as_ref().ok_or(VaultError::Locked)?;
+        let header = self.header.as_ref().ok_or(VaultError::Locked)?;
+        let key = header.unlock_with_pin(pin)?;
+        if header.key_matches(&key) && key.same_as(&opened.key) {
+            Ok(())
+        } else {
+            Err(VaultError::WrongPin)
+        }
+    }
+
+    /// Re-wraps the vault key under a new PIN (entries are untouched). The commit writes
+    /// `vault:header`; the caller copies it to `vault:header:backup` once that write resolved.
+    ///
+    /// # Errors
+    /// [`VaultError::Locked`], [`VaultError::WrongPin`], [`VaultError::WeakPin`].
+    pub fn change_pin(
+        &mut self,
+        old_pin: &Pin,
+        new_pin: &Pin,
+        params: Argon2Params,
+        rng: &mut impl Rng,
+    ) -> Result<Commit, VaultError> {
+        self.verify_pin(old_pin)?;
+        new_pin.check_strength()?;
+        params.check()?;
+        let (Some(opened), Some(header)) = (&self.opened, &self.header) else {
+            return Err(VaultError::Locked);
+        };
+        let new_header = header.with_new_pin(&opened.key, new_pin, params, rng)?;
+        let mut commit = Commit::default();
+        commit.set.insert(HEADER_KEY.into(), new_header.to_value());
+        self.header = Some(new_header);
+        Ok(commit)
+    }
+
+    /// Locks: drops (and zeroizes) the key and everything decrypted.
+    pub fn lock(&mut self) {
+        self.opened = None;
+    }
+
+    /// Decrypts every entry with `key`; the vault is unlocked afterwards.
+    fn open_with(
+        &mut self,
+        key: VaultKey,
+        now_ms: u64,
+        rng: &mut impl Rng,
+    ) -> Result<(Commit, Vec<Passkey>), VaultError> {
+        let Some(header) = &self.header else {
+            return Err(self.no_header_error());
+        };
+        let mut opened = Opened::new(key, header.vault_id.clone());
+        let mut commit = Commit::default();
+        let mut passkeys = Vec::new();
+        for (id, slot) in &self.slots {
+            let entry_key = format!("{ENTRY_PREFIX}{id}");
+            let prev_key = format!("{PREV_PREFIX}{id}");
+            let read =
+                |value: &Option<Value>| -> Result<(EncryptedEntry, EntryPayload), VaultError> {
+                    let value = value
+                        .as_ref()
+                        .ok_or_else(|| VaultError::Tampered("missing".into()))?;
+                    let entry = EncryptedEntry::from_value(value, id)?;
+                    let payload = entry.open(&opened.key, &opened.vault_id)?;
+                    Ok((entry, payload))
+                };
+            let (entry, payload) = match read(&slot.current) {
+                Ok(ok) => {
+                    if slot.prev.is_some() {
+                        commit.cleanup.push(prev_key);
+                    }
+                    ok
+                }
+                Err(current_err) => match read(&slot.prev) {
+                    Ok((entry, payload)) => {
+                        commit.set.insert(entry_key.clone(), entry.to_value());
+                        commit.cleanup.push(prev_key);
+                        opened.recovered.push(issue(
+                            entry_key,
+                            format!(
+                                "{}; restored from the kept previous version",
+                                if slot.current.is_some() {
+                                    current_err.to_string()
+                                } else {
+                                    "the entry was missing".to_owned()
+                                }
+                            ),
+                            Some(&payload.record),
+                        ));
+                        (entry, payload)
+                    }
+                    Err(_) => {
+                        let key = if slot.current.is_some() {
+                            entry_key
+                        } else {
+                            prev_key
+                        };
+                        opened
+                            .damaged
+                            .push(issue(key, current_err.to_string(), None));
+                        continue;
+                    }
+                },
+            };
+            if let Some(deleted_at) = payload.deleted_at {
+                if now_ms.saturating_sub(deleted_at) > TRASH_RETENTION_MS {
+                    commit
+                        .remove
+                        .extend([format!("{ENTRY_PREFIX}{id}"), format!("{PREV_PREFIX}{id}")]);
+                    continue;
+                }
+            }
+            let cred = match b64url::decode(&payload.record.credential_id) {
+                Ok(c) => c,
+                Err(_) => {
+                    opened.damaged.push(issue(
+                        format!("{ENTRY_PREFIX}{id}"),
+                        "the credential id is not base64url",
+                        Some(&payload.record),
+                    ));
+                    continue;
+                }
+            };
+            if opened.entry_of.contains_key(&cred) {
+                opened.damaged.push(issue(
+                    format!("{ENTRY_PREFIX}{id}"),
+                    "a second entry for a credential id already loaded (left in storage)",
+                    Some(&payload.record),
+                ));
+                continue;
+            }
+            match payload.deleted_at {
+                Some(at) => {
+                    opened
+                        .deleted
+                        .insert(id.clone(), DeletedInfo::of(&payload.record, at));
+                }
+                None => {
+                    let record_for_issue = payload.record.clone();
+                    match Passkey::from_record(payload.record) {
+                        Ok(p) => passkeys.push(p),
+                        Err(e) => {
+                            opened.damaged.push(issue(
+                                format!("{ENTRY_PREFIX}{id}"),
+                                e.to_string(),
+                                Some(&record_for_issue),
+                            ));
+                            continue;
+                        }
+                    }
+                }
+            }
+            opened.entry_of.insert(cred, id.clone());
+            opened.sealed.insert(id.clone(), entry);
+        }
+        // The previous versions repaired above are now the current ones.
+        for (key, value) in &commit.set {
+            if let Some(id) = key.strip_prefix(ENTRY_PREFIX) {
+                let slot = self.slots.entry(id.to_owned()).or_default();
+                slot.current = Some(value.clone());
+            }
+        }
+        self.opened = Some(opened);
+        commit.merge(self.migrate_legacy(&mut passkeys, rng)?);
+        Ok((commit, passkeys))
+    }
+
+    /// Imports plaintext `cred:` records (issue 2's format) into the unlocked vault and removes
+    /// them after the encrypted copies are written. Records already in the vault are just removed.
+    fn migrate_legacy(
+        &mut self,
+        passkeys: &mut Vec<Passkey>,
+        rng: &mut impl Rng,
+    ) -> Result<Commit, VaultError> {
+        let mut commit = Commit::default();
+        let legacy = std::mem::take(&mut self.legacy);
+        let mut writes = Vec::new();
+        let mut migrated = Vec::new();
+        for (key, value) in legacy {
+            let record = serde_json::from_value::<PasskeyRecord>(value.clone())
+                .map_err(|e| e.to_string())
+                .and_then(|r| {
+                    Passkey::from_record(r.clone())
+                        .map(|p| (r, p))
+                        .map_err(|e| e.to_string())
+                });
+            match record {
+                Ok((record, passkey)) => {
+                    let known = self
+                        .opened
+                        .as_ref()
+                        .is_some_and(|o| o.entry_of.contains_key(&passkey.credential_id));
+                    if !known {
+                        writes.push(StoreWrite::Put(Box::new(record)));
+                        passkeys.push(passkey);
+                    }
+                    migrated.push(key);
+                }
+                Err(reason) => {
+                    if let Some(o) = self.opened.as_mut() {
+                        o.damaged.push(issue(
+                            key.clone(),
+                            format!("old plaintext record: {reason}"),
+                            None,
+                        ));
+                    }
+                    self.legacy.push((key, value));
+                }
+            }
+        }
+        commit.merge(self.commit_writes(writes, 0, rng)?);
+        commit.remove.extend(migrated);
+        Ok(commit)
+    }
+
+    /// Turns the core's journal into encrypted storage writes. A put of a known credential
+    /// rewrites its entry and keeps the previous version under `vault:p:` in the same write;
+    /// a delete is a soft delete (the entry is rewritten with `deletedAt`).
+    ///
+    /// # Errors
+    /// [`VaultError::Locked`]; random-source failures (then nothing in memory changed).
+    pub fn commit_writes(
+        &mut self,
+        writes: Vec<StoreWrite>,
+        now_ms: u64,
+        rng: &mut impl Rng,
+    ) -> Result<Commit, VaultError> {
+        let opened = self.opened.as_ref().ok_or(VaultError::Locked)?;
+        // Seal everything first, then change state: a failure leaves memory as it was.
+        let mut planned: Vec<(String, Vec<u8>, EncryptedEntry, Option<DeletedInfo>)> = Vec::new();
+        for write in writes {
+            match write {
+                StoreWrite::Put(record) => {
+                    let cred = b64url::decode(&record.credential_id)
+                        .map_err(|_| VaultError::Invalid("credential id".into()))?;
+                    let id = match opened.entry_of.get(&cred) {
+                        Some(id) => id.clone(),
+                        None => match planned.iter().find(|p| p.1 == cred) {
+                            Some(p) => p.0.clone(),
+                            None => random_id(rng)?,
+                        },
+                    };
+                    let payload = EntryPayload::passkey(*record, None);
+                    let entry =
+                        EncryptedEntry::seal(&opened.key, &opened.vault_id, &id, &payload, rng)?;
+                    planned.push((id, cred, entry, None));
+                }
+                StoreWrite::Delete(cred) => {
+                    let Some(id) = opened.entry_of.get(&cred).cloned() else {
+                        continue;
+                    };
+                    let Some(current) = opened.sealed.get(&id) else {
+                        continue;
+                    };
+                    let mut payload = current.open(&opened.key, &opened.vault_id)?;
+                    payload.deleted_at = Some(now_ms);
+                    let info = DeletedInfo::of(&payload.record, now_ms);
+                    let entry =
+                        EncryptedEntry::seal(&opened.key, &opened.vault_id, &id, &payload, rng)?;
+                    planned.push((id, cred, entry, Some(info)));
+                }
+            }
+        }
+        let mut commit = Commit::default();
+        let opened = self.opened.as_mut().ok_or(VaultError::Locked)?;
+        for (id, cred, entry, deleted) in planned {
+            let entry_key = format!("{ENTRY_PREFIX}{id}");
+            let prev_key = format!("{PREV_PREFIX}{id}");
+            if let Some(old) = opened.sealed.get(&id) {
+                // The previous version rides in the same atomic write; it is dropped once confirmed.
+                if !commit.set.contains_key(&entry_key) {
+                    commit.set.insert(prev_key.clone(), old.to_value());
+                    commit.cleanup.push(prev_key);
+                }
+            }
+            commit.set.insert(entry_key, entry.to_value());
+            match deleted {
+                Some(info) => {
+                    opened.deleted.insert(id.clone(), info);
+                }
+                None => {
+                    opened.deleted.remove(&id);
+                }
+            }
+            let slot = self.slots.entry(id.clone()).or_default();
+            slot.current = Some(entry.to_value());
+            opened.entry_of.insert(cred, id.clone());
+            opened.sealed.insert(id, entry);
+        }
+        // A prev that is set and later cleaned up in this same commit must not be both.
+        commit.cleanup.dedup();
+        Ok(commit)
+    }
+
+    /// Restores a deleted passkey. Returns the commit and the passkey to serve again.
+    ///
+    /// # Errors
+    /// [`VaultError::Locked`], [`VaultError::NotFound`] (unknown or not deleted).
+    pub fn restore(
+        &mut self,
+        credential_id: &[u8],
+        rng: &mut impl Rng,
+    ) -> Result<(Commit, Passkey), VaultError> {
+        let opened = self.opened.as_ref().ok_or(VaultError::Locked)?;
+        let id = opened
+            .entry_of
+            .get(credential_id)
+            .filter(|id| opened.deleted.contains_key(*id))
+            .ok_or(VaultError::NotFound)?;
+        let current = opened.sealed.get(id).ok_or(VaultError::NotFound)?;
+        let payload = current.open(&opened.key, &opened.vault_id)?;
+        let passkey = Passkey::from_record(payload.record.clone())
+            .map_err(|e| VaultError::Tampered(e.to_string()))?;
+        let commit = self.commit_writes(vec![StoreWrite::Put(Box::new(payload.record))], 0, rng)?;
+        Ok((commit, passkey))
+    }
+
+    /// Deletes a passkey that is already in "Recently deleted" for good.
+    ///
+    /// # Errors
+    /// [`VaultError::Locked`], [`VaultError::NotFound`] (unknown or not deleted).
+    pub fn purge(&mut self, credential_id: &[u8]) -> Result<Commit, VaultError> {
+        let opened = self.opened.as_mut().ok_or(VaultError::Locked)?;
+        let id = opened
+            .entry_of
+            .get(credential_id)
+            .filter(|id| opened.deleted.contains_key(*id))
+            .cloned()
+            .ok_or(VaultError::NotFound)?;
+        opened.deleted.remove(&id);
+        opened.sealed.remove(&id);
+        opened.entry_of.remove(credential_id);
+        self.slots.remove(&id);
+        Ok(Commit {
+            remove: vec![format!("{ENTRY_PREFIX}{id}"), format!("{PREV_PREFIX}{id}")],
+            ..Commit::default()
+        })
+    }
+
+    /// The header as it should be in `vault:header:backup` once the last header write resolved.
+    #[must_use]
+    pub fn header_value(&self) -> Option<Value> {
+        self.header.as_ref().map(VaultHeader::to_value)
+    }
+}
+
+impl Opened {
+    fn new(key: VaultKey, vault_id: String) -> Self {
+        Self {
+            key,
+            vault_id,
+            entry_of: HashMap::new(),
+            sealed: HashMap::new(),
+            deleted: BTreeMap::new(),
+            damaged: Vec::new(),
+            recovered: Vec::new(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

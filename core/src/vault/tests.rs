@@ -1,0 +1,660 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use super::*;
+use crate::crypto::PrivateKey;
+use crate::rng::TestRng;
+
+/// Fast parameters for tests (the default-parameter path has its own test).
+const FAST: Argon2Params = Argon2Params {
+    memory_kib: 64,
+    iterations: 1,
+    parallelism: 1,
+};
+const NOW: u64 = 1_700_000_000_000;
+
+fn pin(s: &str) -> Pin {
+    Pin::new(s.to_owned())
+}
+
+fn passkey(rng: &mut TestRng, n: u8, rp_id: &str, user: &str) -> Passkey {
+    Passkey {
+        credential_id: vec![n; 16],
+        rp_id: rp_id.into(),
+        rp_name: "RP".into(),
+        user_handle: vec![n],
+        user_name: user.into(),
+        user_display_name: user.to_uppercase(),
+        label: None,
+        private_key: PrivateKey::from_random_bytes(rng).unwrap(),
+        alg: -7,
+        created_ms: NOW,
+        last_used_ms: None,
+        sign_count: 0,
+    }
+}
+
+/// Applies a commit to a storage snapshot the way the service worker does.
+fn apply(storage: &mut Map<String, Value>, commit: &Commit) {
+    for (k, v) in &commit.set {
+        storage.insert(k.clone(), v.clone());
+    }
+    for k in commit.remove.iter().chain(&commit.cleanup) {
+        storage.remove(k);
+    }
+}
+
+/// A storage snapshot with a vault (PIN "1234") holding `alice@a.example` and `bob@b.example`.
+fn two_passkey_storage(rng: &mut TestRng) -> Map<String, Value> {
+    let mut storage = Map::new();
+    let mut vault = Vault::load(&storage);
+    let (commit, none) = vault.create(&pin("1234"), FAST, NOW, rng).unwrap();
+    assert!(none.is_empty());
+    apply(&mut storage, &commit);
+    let a = passkey(rng, 1, "a.example", "alice");
+    let b = passkey(rng, 2, "b.example", "bob");
+    let commit = vault
+        .commit_writes(vec![StoreWrite::put(&a), StoreWrite::put(&b)], NOW, rng)
+        .unwrap();
+    apply(&mut storage, &commit);
+    storage
+}
+
+fn names(passkeys: &[Passkey]) -> Vec<String> {
+    let mut v: Vec<String> = passkeys.iter().map(|p| p.user_name.clone()).collect();
+    v.sort();
+    v
+}
+
+fn entry_keys(storage: &Map<String, Value>) -> Vec<String> {
+    storage
+        .keys()
+        .filter(|k| k.starts_with(ENTRY_PREFIX))
+        .cloned()
+        .collect()
+}
+
+#[test]
+fn create_lock_unlock_round_trip_through_storage() {
+    let mut rng = TestRng::new(1);
+    let storage = two_passkey_storage(&mut rng);
+    assert!(storage.contains_key(HEADER_KEY));
+    assert_eq!(storage[HEADER_KEY], storage[HEADER_BACKUP_KEY]);
+    assert_eq!(entry_keys(&storage).len(), 2);
+
+    let mut vault = Vault::load(&storage);
+    assert_eq!(vault.state(), VaultState::Locked);
+    assert_eq!(vault.header_state(), HeaderState::Ok);
+    assert_eq!(
+        vault
+            .unlock_with_pin(&pin("4321"), NOW, &mut rng)
+            .unwrap_err(),
+        VaultError::WrongPin
+    );
+    let (commit, passkeys) = vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    assert_eq!(
+        commit,
+        Commit::default(),
+        "a clean vault needs no writes to open"
+    );
+    assert_eq!(names(&passkeys), ["alice", "bob"]);
+    assert_eq!(vault.state(), VaultState::Unlocked);
+    assert!(vault.damaged().is_empty());
+
+    // The session key reopens it without the PIN; another key does not.
+    let session = vault.session_key().unwrap();
+    vault.lock();
+    assert_eq!(vault.state(), VaultState::Locked);
+    assert_eq!(vault.session_key().unwrap_err(), VaultError::Locked);
+    let (_, again) = vault
+        .unlock_with_session_key(&session, NOW, &mut rng)
+        .unwrap();
+    assert_eq!(names(&again), ["alice", "bob"]);
+    vault.lock();
+    let other = VaultKey::generate(&mut rng).unwrap().to_session_string();
+    assert_eq!(
+        vault
+            .unlock_with_session_key(&other, NOW, &mut rng)
+            .unwrap_err()
+            .name(),
+        "WrongPin"
+    );
+}
+
+#[test]
+fn nothing_secret_or_identifying_is_written_in_plaintext() {
+    let mut rng = TestRng::new(2);
+    let storage = two_passkey_storage(&mut rng);
+    let text = serde_json::to_string(&storage).unwrap();
+    for needle in [
+        "alice",
+        "a.example",
+        "privateKey",
+        "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg",
+        "credentialId",
+    ] {
+        assert!(!text.contains(needle), "{needle} leaked into storage");
+    }
+    for key in entry_keys(&storage) {
+        let obj = storage[&key].as_object().unwrap();
+        let mut members: Vec<&str> = obj.keys().map(String::as_str).collect();
+        members.sort_unstable();
+        assert_eq!(members, ["ct", "id", "nonce", "v"]);
+    }
+}
+
+#[test]
+fn one_damaged_entry_is_reported_and_skipped() {
+    let mut rng = TestRng::new(3);
+    let mut storage = two_passkey_storage(&mut rng);
+    let victim = entry_keys(&storage)[0].clone();
+    let ct = storage[&victim]["ct"].as_str().unwrap().to_owned();
+    let flipped = if ct.starts_with('A') { "B" } else { "A" }.to_owned() + &ct[1..];
+    storage[&victim]["ct"] = Value::String(flipped);
+    let before = storage.clone();
+
+    let mut vault = Vault::load(&storage);
+    let (commit, passkeys) = vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    assert_eq!(passkeys.len(), 1, "the other passkey still loads");
+    assert_eq!(vault.damaged().len(), 1);
+    assert_eq!(vault.damaged()[0].key, victim);
+    assert!(
+        vault.damaged()[0].reason.contains("tampered"),
+        "{:?}",
+        vault.damaged()
+    );
+    // The damaged entry is left exactly as it was.
+    apply(&mut storage, &commit);
+    assert_eq!(storage, before);
+}
+
+#[test]
+fn truncated_swapped_and_future_entries_are_damaged_not_fatal() {
+    let mut rng = TestRng::new(4);
+    let mut storage = two_passkey_storage(&mut rng);
+    let keys = entry_keys(&storage);
+    let (k0, k1) = (keys[0].clone(), keys[1].clone());
+    // Truncated ciphertext.
+    let ct = storage[&k0]["ct"].as_str().unwrap().to_owned();
+    storage[&k0]["ct"] = Value::String(ct[..ct.len() / 2].to_owned());
+    // An entry copied under another id (AAD binds the id).
+    let mut moved = storage[&k1].clone();
+    moved["id"] = Value::String("AAAAAAAAAAAAAAAAAAAAAA".into());
+    storage.insert(format!("{ENTRY_PREFIX}AAAAAAAAAAAAAAAAAAAAAA"), moved);
+    // A future entry version and a non-object.
+    storage.insert(
+        format!("{ENTRY_PREFIX}future"),
+        serde_json::json!({"v": 2, "id": "future"}),
+    );
+    storage.insert(format!("{ENTRY_PREFIX}junk"), Value::String("junk".into()));
+
+    let mut vault = Vault::load(&storage);
+    let (_, passkeys) = vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    assert_eq!(names(&passkeys).len(), 1);
+    let damaged: Vec<&str> = vault.damaged().iter().map(|d| d.key.as_str()).collect();
+    assert_eq!(damaged.len(), 4, "{damaged:?}");
+    assert!(vault
+        .damaged()
+        .iter()
+        .any(|d| d.reason.contains("unsupported vault format version 2")));
+}
+
+#[test]
+fn a_damaged_entry_is_restored_from_its_kept_previous_version() {
+    let mut rng = TestRng::new(5);
+    let mut storage = Map::new();
+    let mut vault = Vault::load(&storage);
+    apply(
+        &mut storage,
+        &vault.create(&pin("1234"), FAST, NOW, &mut rng).unwrap().0,
+    );
+    let mut a = passkey(&mut rng, 1, "a.example", "alice");
+    apply(
+        &mut storage,
+        &vault
+            .commit_writes(vec![StoreWrite::put(&a)], NOW, &mut rng)
+            .unwrap(),
+    );
+    // Rename: the write carries the old version under vault:p: in the same set.
+    a.label = Some("work".into());
+    let commit = vault
+        .commit_writes(vec![StoreWrite::put(&a)], NOW, &mut rng)
+        .unwrap();
+    let entry = entry_keys(&storage)[0].clone();
+    let prev = entry.replace(ENTRY_PREFIX, PREV_PREFIX);
+    assert!(commit.set.contains_key(&prev) && commit.set.contains_key(&entry));
+    assert_eq!(commit.cleanup, vec![prev.clone()]);
+
+    // A crash after the set but before the clean-up, and the new version got damaged.
+    for (k, v) in &commit.set {
+        storage.insert(k.clone(), v.clone());
+    }
+    storage[&entry]["nonce"] = Value::String("AAAAAAAAAAAAAAAA".into());
+    let mut reopened = Vault::load(&storage);
+    let (commit, passkeys) = reopened
+        .unlock_with_pin(&pin("1234"), NOW, &mut rng)
+        .unwrap();
+    assert_eq!(passkeys.len(), 1);
+    assert_eq!(passkeys[0].label, None, "the previous version is back");
+    assert!(reopened.damaged().is_empty());
+    assert_eq!(reopened.recovered().len(), 1);
+    assert_eq!(reopened.recovered()[0].user_name.as_deref(), Some("alice"));
+    assert_eq!(commit.set[&entry], storage[&prev]);
+    apply(&mut storage, &commit);
+    assert!(!storage.contains_key(&prev));
+
+    // With an intact new version the kept copy is simply cleaned up.
+    let mut storage2 = Map::new();
+    let mut v2 = Vault::load(&storage2);
+    apply(
+        &mut storage2,
+        &v2.create(&pin("1234"), FAST, NOW, &mut rng).unwrap().0,
+    );
+    apply(
+        &mut storage2,
+        &v2.commit_writes(vec![StoreWrite::put(&a)], NOW, &mut rng)
+            .unwrap(),
+    );
+    let c = v2
+        .commit_writes(vec![StoreWrite::put(&a)], NOW, &mut rng)
+        .unwrap();
+    for (k, v) in &c.set {
+        storage2.insert(k.clone(), v.clone());
+    }
+    let mut v3 = Vault::load(&storage2);
+    let (commit, passkeys) = v3.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    assert_eq!(passkeys[0].label.as_deref(), Some("work"));
+    assert_eq!(commit.cleanup.len(), 1);
+    assert!(commit.set.is_empty());
+}
+
+/// A vault without a usable header: unlock says why (HeaderDamaged) and no new vault may replace it.
+fn assert_unopenable_and_kept(vault: &mut Vault, rng: &mut TestRng) {
+    let err = vault.unlock_with_pin(&pin("1234"), NOW, rng).unwrap_err();
+    assert_eq!(err.name(), "HeaderDamaged", "{err:?}");
+    assert_eq!(
+        vault.create(&pin("5678"), FAST, NOW, rng).unwrap_err(),
+        VaultError::VaultExists
+    );
+}
+
+#[test]
+fn a_damaged_header_is_recovered_from_the_backup() {
+    let mut rng = TestRng::new(6);
+    let mut storage = two_passkey_storage(&mut rng);
+    storage.insert(
+        HEADER_KEY.into(),
+        serde_json::json!({"format": "latchkey-vault", "v": 1}),
+    );
+    let mut vault = Vault::load(&storage);
+    assert_eq!(vault.header_state(), HeaderState::Damaged);
+    assert_eq!(vault.state(), VaultState::Locked);
+    let (commit, passkeys) = vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    assert_eq!(passkeys.len(), 2);
+    assert_eq!(vault.header_state(), HeaderState::Recovered);
+    assert_eq!(commit.set[HEADER_KEY], storage[HEADER_BACKUP_KEY]);
+
+    // A header whose wrapped key was altered: the PIN fails on it and the backup opens.
+    let mut storage = two_passkey_storage(&mut rng);
+    let wrapped = storage[HEADER_KEY]["unlock"][0]["wrappedKey"]["ct"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let flipped = if wrapped.ends_with('A') { "B" } else { "A" };
+    storage[HEADER_KEY]["unlock"][0]["wrappedKey"]["ct"] =
+        Value::String(wrapped[..wrapped.len() - 1].to_owned() + flipped);
+    let mut vault = Vault::load(&storage);
+    assert_eq!(vault.header_state(), HeaderState::Ok);
+    let (commit, _) = vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    assert_eq!(vault.header_state(), HeaderState::Recovered);
+    assert_eq!(commit.set[HEADER_KEY], storage[HEADER_BACKUP_KEY]);
+
+    // No header, no backup, but entries: nothing is touched, unlock says why, create refuses.
+    let mut storage = two_passkey_storage(&mut rng);
+    storage.remove(HEADER_KEY);
+    storage.remove(HEADER_BACKUP_KEY);
+    let mut vault = Vault::load(&storage);
+    assert_eq!(vault.header_state(), HeaderState::Missing);
+    assert_eq!(vault.state(), VaultState::Locked);
+    assert_unopenable_and_kept(&mut vault, &mut rng);
+}
+
+#[test]
+fn a_newer_format_is_left_alone() {
+    let mut rng = TestRng::new(7);
+    let mut storage = two_passkey_storage(&mut rng);
+    storage[HEADER_KEY]["v"] = Value::from(2);
+    let mut vault = Vault::load(&storage);
+    assert_eq!(vault.header_state(), HeaderState::Unsupported);
+    assert!(vault.header_problem().unwrap().contains("newer"));
+    assert_unopenable_and_kept(&mut vault, &mut rng);
+    assert!(VaultHeader::from_value(&serde_json::json!({"format": "other", "v": 1})).is_err());
+}
+
+#[test]
+fn change_pin_rewraps_only_the_key() {
+    let mut rng = TestRng::new(8);
+    let mut storage = two_passkey_storage(&mut rng);
+    let mut vault = Vault::load(&storage);
+    vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    assert_eq!(
+        vault
+            .change_pin(&pin("0000"), &pin("5678"), FAST, &mut rng)
+            .unwrap_err(),
+        VaultError::WrongPin
+    );
+    assert!(matches!(
+        vault.change_pin(&pin("1234"), &pin("56"), FAST, &mut rng),
+        Err(VaultError::WeakPin(_))
+    ));
+    let commit = vault
+        .change_pin(&pin("1234"), &pin("5678"), FAST, &mut rng)
+        .unwrap();
+    assert_eq!(commit.set.keys().collect::<Vec<_>>(), [HEADER_KEY]);
+    let entries_before: Vec<Value> = entry_keys(&storage)
+        .iter()
+        .map(|k| storage[k].clone())
+        .collect();
+    apply(&mut storage, &commit);
+    assert!(vault.verify_pin(&pin("5678")).is_ok());
+    assert_eq!(
+        vault.verify_pin(&pin("1234")).unwrap_err(),
+        VaultError::WrongPin
+    );
+
+    let mut reopened = Vault::load(&storage);
+    // The backup still holds the old PIN's header until the caller confirms the new one, so the
+    // old PIN opens through it (and restores the old header): the crash window is safe both ways.
+    assert!(reopened
+        .unlock_with_pin(&pin("5678"), NOW, &mut rng)
+        .is_ok());
+    storage.insert(HEADER_BACKUP_KEY.into(), vault.header_value().unwrap());
+    let mut reopened = Vault::load(&storage);
+    assert_eq!(
+        reopened
+            .unlock_with_pin(&pin("1234"), NOW, &mut rng)
+            .unwrap_err(),
+        VaultError::WrongPin
+    );
+    let (_, passkeys) = reopened
+        .unlock_with_pin(&pin("5678"), NOW, &mut rng)
+        .unwrap();
+    assert_eq!(passkeys.len(), 2);
+    let entries_after: Vec<Value> = entry_keys(&storage)
+        .iter()
+        .map(|k| storage[k].clone())
+        .collect();
+    assert_eq!(entries_before, entries_after);
+}
+
+#[test]
+fn delete_is_soft_then_restore_or_purge() {
+    let mut rng = TestRng::new(9);
+    let mut storage = Map::new();
+    let mut vault = Vault::load(&storage);
+    apply(
+        &mut storage,
+        &vault.create(&pin("1234"), FAST, NOW, &mut rng).unwrap().0,
+    );
+    let a = passkey(&mut rng, 1, "a.example", "alice");
+    let b = passkey(&mut rng, 2, "a.example", "bob");
+    apply(
+        &mut storage,
+        &vault
+            .commit_writes(
+                vec![StoreWrite::put(&a), StoreWrite::put(&b)],
+                NOW,
+                &mut rng,
+            )
+            .unwrap(),
+    );
+    let commit = vault
+        .commit_writes(
+            vec![StoreWrite::delete(&a.credential_id)],
+            NOW + 5,
+            &mut rng,
+        )
+        .unwrap();
+    assert!(
+        commit.set.keys().any(|k| k.starts_with(PREV_PREFIX)),
+        "kept until confirmed"
+    );
+    apply(&mut storage, &commit);
+    assert_eq!(entry_keys(&storage).len(), 2, "a delete keeps the entry");
+    assert_eq!(vault.deleted().len(), 1);
+    assert_eq!(vault.deleted()[0].deleted_at, NOW + 5);
+
+    // Reopened: the deleted one is not served but is listed.
+    let mut reopened = Vault::load(&storage);
+    let (_, passkeys) = reopened
+        .unlock_with_pin(&pin("1234"), NOW + 10, &mut rng)
+        .unwrap();
+    assert_eq!(names(&passkeys), ["bob"]);
+    assert_eq!(reopened.deleted()[0].user_name, "alice");
+
+    // Restore brings it back.
+    let (commit, restored) = reopened.restore(&a.credential_id, &mut rng).unwrap();
+    assert_eq!(restored.user_name, "alice");
+    apply(&mut storage, &commit);
+    assert!(reopened.deleted().is_empty());
+    assert_eq!(
+        reopened.restore(&a.credential_id, &mut rng).unwrap_err(),
+        VaultError::NotFound
+    );
+    assert_eq!(
+        reopened.purge(&a.credential_id).unwrap_err(),
+        VaultError::NotFound,
+        "only deleted ones"
+    );
+
+    // Purge removes it for good.
+    apply(
+        &mut storage,
+        &reopened
+            .commit_writes(
+                vec![StoreWrite::delete(&a.credential_id)],
+                NOW + 20,
+                &mut rng,
+            )
+            .unwrap(),
+    );
+    let commit = reopened.purge(&a.credential_id).unwrap();
+    apply(&mut storage, &commit);
+    assert_eq!(entry_keys(&storage).len(), 1);
+
+    // After 30 days the trash empties itself at unlock.
+    apply(
+        &mut storage,
+        &reopened
+            .commit_writes(vec![StoreWrite::delete(&b.credential_id)], NOW, &mut rng)
+            .unwrap(),
+    );
+    let mut later = Vault::load(&storage);
+    let (commit, passkeys) = later
+        .unlock_with_pin(&pin("1234"), NOW + TRASH_RETENTION_MS + 1, &mut rng)
+        .unwrap();
+    assert!(passkeys.is_empty());
+    assert_eq!(commit.remove.len(), 2);
+    apply(&mut storage, &commit);
+    assert!(entry_keys(&storage).is_empty());
+}
+
+#[test]
+fn plaintext_records_from_issue_2_are_migrated_in() {
+    let mut rng = TestRng::new(10);
+    let a = passkey(&mut rng, 1, "a.example", "alice");
+    let mut storage = Map::new();
+    storage.insert(
+        format!("cred:{}", b64url::encode(&a.credential_id)),
+        serde_json::to_value(a.to_record()).unwrap(),
+    );
+    storage.insert("cred:broken".into(), serde_json::json!({"v": 1}));
+    let mut vault = Vault::load(&storage);
+    assert_eq!(vault.state(), VaultState::None);
+    let (commit, passkeys) = vault.create(&pin("1234"), FAST, NOW, &mut rng).unwrap();
+    assert_eq!(names(&passkeys), ["alice"]);
+    assert_eq!(
+        commit.remove,
+        vec![format!("cred:{}", b64url::encode(&a.credential_id))]
+    );
+    assert_eq!(
+        vault.damaged().len(),
+        1,
+        "the broken record is reported and kept"
+    );
+    apply(&mut storage, &commit);
+    assert!(storage.contains_key("cred:broken"));
+    let mut reopened = Vault::load(&storage);
+    let (_, passkeys) = reopened
+        .unlock_with_pin(&pin("1234"), NOW, &mut rng)
+        .unwrap();
+    assert_eq!(names(&passkeys), ["alice"]);
+}
+
+#[test]
+fn create_refuses_weak_pins_and_existing_vaults() {
+    let mut rng = TestRng::new(11);
+    let mut vault = Vault::load(&Map::new());
+    assert_eq!(
+        vault
+            .unlock_with_pin(&pin("1234"), NOW, &mut rng)
+            .unwrap_err(),
+        VaultError::NoVault
+    );
+    assert_eq!(
+        vault
+            .create(&pin("123"), FAST, NOW, &mut rng)
+            .unwrap_err()
+            .name(),
+        "WeakPin"
+    );
+    vault.create(&pin("1234"), FAST, NOW, &mut rng).unwrap();
+    assert_eq!(
+        vault.create(&pin("1234"), FAST, NOW, &mut rng).unwrap_err(),
+        VaultError::VaultExists
+    );
+}
+
+#[test]
+fn writes_need_an_unlocked_vault() {
+    let mut rng = TestRng::new(12);
+    let storage = two_passkey_storage(&mut rng);
+    let mut vault = Vault::load(&storage);
+    let a = passkey(&mut rng, 9, "a.example", "zed");
+    assert_eq!(
+        vault
+            .commit_writes(vec![StoreWrite::put(&a)], NOW, &mut rng)
+            .unwrap_err(),
+        VaultError::Locked
+    );
+    assert_eq!(
+        vault.verify_pin(&pin("1234")).unwrap_err(),
+        VaultError::Locked
+    );
+}
+
+#[test]
+fn unlock_delays_grow_and_cap() {
+    let delays: Vec<u64> = (0..=14).map(unlock_delay_ms).collect();
+    assert_eq!(&delays[..4], &[0, 0, 0, 0]);
+    assert_eq!(&delays[4..8], &[1000, 2000, 4000, 8000]);
+    assert!(delays.windows(2).all(|w| w[0] <= w[1]));
+    assert_eq!(unlock_delay_ms(12), 256_000);
+    assert_eq!(unlock_delay_ms(13), 300_000);
+    assert_eq!(unlock_delay_ms(u32::MAX), 300_000);
+}
+
+#[test]
+fn debug_prints_no_secrets() {
+    let mut rng = TestRng::new(13);
+    let storage = two_passkey_storage(&mut rng);
+    let mut vault = Vault::load(&storage);
+    vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let text = format!("{vault:?}");
+    assert!(!text.contains("alice") && !text.contains(&vault.session_key().unwrap()));
+}
+
+/// A vault written once (PIN "1234", Argon2id m=64 KiB t=1) and frozen: it must keep opening,
+/// with the same passkey, forever.
+const FROZEN_V1_STORAGE: &str = include_str!("testdata/vault-v1-fast.json");
+/// The same at the default parameters (64 MiB, t=3).
+const FROZEN_V1_DEFAULT: &str = include_str!("testdata/vault-v1-default.json");
+
+fn check_frozen(json: &str) {
+    let storage: Map<String, Value> = serde_json::from_str(json).unwrap();
+    let mut vault = Vault::load(&storage);
+    let (commit, passkeys) = vault
+        .unlock_with_pin(&pin("1234"), NOW, &mut TestRng::new(0))
+        .unwrap();
+    assert_eq!(commit, Commit::default());
+    assert_eq!(passkeys.len(), 1);
+    let p = &passkeys[0];
+    assert_eq!(p.rp_id, "example.com");
+    assert_eq!(p.user_name, "alice");
+    assert_eq!(p.label.as_deref(), Some("frozen"));
+    assert_eq!(
+        crate::test_hex::to_hex(&p.private_key.public_key_sec1_uncompressed()[..9]),
+        FROZEN_PUBLIC_KEY_PREFIX
+    );
+}
+
+/// The first bytes of the frozen passkey's public key (the WebAuthn §16 test key).
+const FROZEN_PUBLIC_KEY_PREFIX: &str = "04afefa16f97ca9b2d";
+
+#[test]
+fn frozen_v1_vault_keeps_opening() {
+    check_frozen(FROZEN_V1_STORAGE);
+}
+
+#[test]
+fn frozen_v1_vault_at_default_parameters_keeps_opening() {
+    let storage: Map<String, Value> = serde_json::from_str(FROZEN_V1_DEFAULT).unwrap();
+    let kdf = &storage[HEADER_KEY]["unlock"][0]["kdf"];
+    assert_eq!(
+        (kdf["memoryKiB"].as_u64(), kdf["iterations"].as_u64()),
+        (Some(65536), Some(3))
+    );
+    check_frozen(FROZEN_V1_DEFAULT);
+}
+
+/// Writes the frozen vectors (run once with `cargo test -p latchkey-core write_frozen -- --ignored`).
+#[test]
+#[ignore = "generates the frozen vectors; they must never change once committed"]
+fn write_frozen_vectors() {
+    let spec_key = crate::test_hex::from_hex(
+        "6e68e7a58484a3264f66b77f5d6dc5bc36a47085b615c9727ab334e8c369c2ee",
+    );
+    for (params, file) in [
+        (FAST, "vault-v1-fast.json"),
+        (Argon2Params::DEFAULT, "vault-v1-default.json"),
+    ] {
+        let mut rng = TestRng::new(2024);
+        let mut storage = Map::new();
+        let mut vault = Vault::load(&storage);
+        apply(
+            &mut storage,
+            &vault.create(&pin("1234"), params, NOW, &mut rng).unwrap().0,
+        );
+        let p = Passkey {
+            credential_id: (0u8..16).collect(),
+            rp_id: "example.com".into(),
+            rp_name: "Example".into(),
+            user_handle: b"user-1".to_vec(),
+            user_name: "alice".into(),
+            user_display_name: "Alice".into(),
+            label: Some("frozen".into()),
+            private_key: PrivateKey::from_scalar_bytes(&spec_key).unwrap(),
+            alg: -7,
+            created_ms: NOW,
+            last_used_ms: None,
+            sign_count: 0,
+        };
+        apply(
+            &mut storage,
+            &vault
+                .commit_writes(vec![StoreWrite::put(&p)], NOW, &mut rng)
+                .unwrap(),
+        );
+        let path = format!("{}/src/vault/testdata/{file}", env!("CARGO_MANIFEST_DIR"));
+        std::fs::write(path, serde_json::to_string_pretty(&storage).unwrap()).unwrap();
+    }
+}

@@ -1,0 +1,476 @@
+// Pages' WebAuthn requests (`webauthn` messages from the relay) and the prompt window.
+//
+// The core checks each request (inspect*), the person decides in the prompt (normal flavor) or the
+// test flavor approves by itself, then the core creates or signs and its commit is stored.
+// A locked vault (or none yet) opens the prompt at its "unlock" ("setup") stage first; a PIN entered
+// there, or at the consent stage, is user verification for that one request (docs/design.md,
+// "The prompt"). Every request ends with an answer: a credential, an error, or `{fallback: true}`.
+
+import { api } from "../shared/browser.js";
+import { ERROR_NAMES, answerError, answerFallback, answerOk, answerVaultError } from "../shared/messages.js";
+import { TEST_FLAVOR } from "../../flavor.js";
+import {
+  Failure,
+  asFailure,
+  callCore,
+  cleanupLater,
+  broadcastChanged,
+  commitChanges,
+  createVault,
+  currentSettings,
+  retryAfterMs,
+  setBusyCheck,
+  unlockWithPin,
+  unwrap,
+  vaultState,
+  verifyPin,
+  withVault,
+} from "./vault.js";
+
+export const EXTENSION_ORIGIN = new URL(api.runtime.getURL("")).origin;
+const PROMPT_PATH = "extension/ui/prompt.html";
+/** The test flavor's PIN (created on first use, used to unlock; never a real user's PIN). */
+const TEST_PIN = "latchkey-test-pin";
+
+// Request timeouts, as browsers clamp them (milliseconds).
+const DEFAULT_TIMEOUT_MS = 300_000;
+const MIN_TIMEOUT_MS = 10_000;
+const MAX_TIMEOUT_MS = 600_000;
+// An idle Chromium service worker stops after 30 s; an extension API call resets that timer, so
+// calling one while a prompt waits for a person keeps the pending request alive.
+const KEEPALIVE_MS = 20_000;
+// The prompt window closes a moment after the person's click, not during it (UI automation that
+// clicks a button otherwise sees its page vanish mid-click). The page gets its answer at once.
+const PROMPT_CLOSE_DELAY_MS = 250;
+
+// PIN errors the prompt shows next to its field (the request goes on); any other error from a
+// prompt-pin ends the request with it.
+const PIN_ERRORS = ["WrongPin", "RateLimited", "WeakPin", "HeaderDamaged", "UnknownError"];
+
+/**
+ * @typedef {{
+ *   key: string, requestId: string, kind: "create"|"get", tabId: number|undefined,
+ *   origin: string, ctx: string, options: string,
+ *   finished: boolean, timer: any, prompt: Prompt | null, respond: (answer: object) => void,
+ *   inspected: any, pinVerified: boolean,
+ * }} PendingRequest
+ * @typedef {{
+ *   id: string, request: PendingRequest, windowId: number|null,
+ *   details: import("../shared/messages.js").PromptDetails,
+ *   decided: boolean, resolve: (d: {decision: string, credentialId?: string}) => void,
+ * }} Prompt
+ */
+
+/** @type {Map<string, PendingRequest>} by `${tabId}/${frameId}/${requestId}` */
+const requests = new Map();
+/** @type {Map<string, Prompt>} by promptId */
+const prompts = new Map();
+
+// A person looking at a prompt is activity: auto-lock waits until it closes.
+setBusyCheck(() => prompts.size > 0);
+
+let keepaliveTimer = null;
+function updateKeepalive() {
+  if (requests.size > 0 && keepaliveTimer === null) {
+    keepaliveTimer = setInterval(() => api.runtime.getPlatformInfo().catch(() => {}), KEEPALIVE_MS);
+  } else if (requests.size === 0 && keepaliveTimer !== null) {
+    clearInterval(keepaliveTimer);
+    keepaliveTimer = null;
+  }
+}
+
+/** The page sees WebAuthn error names only; a locked or missing vault is "not allowed". */
+function pageError(failure) {
+  const name = ERROR_NAMES.includes(failure.name)
+    ? failure.name
+    : ["Locked", "NoVault", "WrongPin", "RateLimited"].includes(failure.name)
+      ? "NotAllowedError"
+      : "UnknownError";
+  return answerError(name, failure.message);
+}
+
+/** Ends a request once: answers the relay, closes its prompt, forgets it. */
+function finishRequest(request, answer) {
+  if (request.finished) return;
+  request.finished = true;
+  clearTimeout(request.timer);
+  requests.delete(request.key);
+  updateKeepalive();
+  if (request.prompt) closePrompt(request.prompt, { decision: "cancel" });
+  request.respond(answer);
+}
+
+function timeoutOf(options) {
+  const t = typeof options.timeout === "number" && Number.isFinite(options.timeout) ? options.timeout : DEFAULT_TIMEOUT_MS;
+  return Math.min(MAX_TIMEOUT_MS, Math.max(MIN_TIMEOUT_MS, t));
+}
+
+const originOf = (url) => {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return null;
+  }
+};
+
+export const senderOrigin = (sender) => sender.origin ?? (sender.url ? originOf(sender.url) : null);
+
+// ---- what the prompt shows ----------------------------------------------------------------------
+
+/**
+ * The prompt's details for the vault's current state: "setup", "unlock", or "consent" (after the
+ * core inspected the request; its errors end the request). Inside `withVault`.
+ * @returns {Promise<import("../shared/messages.js").PromptDetails>}
+ */
+async function detailsNow(current, request) {
+  // Before the vault is open only the origin is known for sure (the rpId is unchecked page data).
+  const base = {
+    kind: request.kind,
+    origin: request.origin,
+    rpId: null,
+    rpName: null,
+    userName: null,
+    userDisplayName: null,
+    excluded: false,
+    replaces: false,
+    userVerification: null,
+    needsPin: false,
+    retryAfterMs: 0,
+    candidates: [],
+  };
+  try {
+    request.inspected = unwrap(
+      request.kind === "create" ? current.inspectCreate(request.ctx, request.options) : current.inspectGet(request.ctx, request.options),
+    );
+  } catch (e) {
+    if (!(e instanceof Failure) || (e.name !== "Locked" && e.name !== "NoVault")) throw e;
+    const state = vaultState(current);
+    if (state === "none") return { ...base, stage: "setup" };
+    if (state === "locked") return { ...base, stage: "unlock", retryAfterMs: await retryAfterMs(current) };
+    throw e;
+  }
+  const i = request.inspected;
+  const uv = i.userVerification;
+  const excluded = request.kind === "create" && i.excluded === true;
+  const candidates = request.kind === "get" && Array.isArray(i.candidates) ? i.candidates : [];
+  const wantsPin = uv === "required" || (uv === "preferred" && currentSettings().uvPolicy === "preferred");
+  return {
+    ...base,
+    stage: "consent",
+    rpId: i.rpId,
+    rpName: i.rpName ?? null,
+    userName: i.userName ?? null,
+    userDisplayName: i.userDisplayName ?? null,
+    excluded,
+    replaces: request.kind === "create" && i.replaces === true,
+    userVerification: typeof uv === "string" ? uv : null,
+    // An excluded credential ends in InvalidStateError after consent alone; no PIN needed.
+    needsPin: wantsPin && !request.pinVerified && !excluded && (request.kind === "create" || candidates.length > 0),
+    retryAfterMs: await retryAfterMs(current),
+    candidates: [...candidates]
+      .sort((a, b) => (b.created ?? 0) - (a.created ?? 0))
+      .map((c) => ({
+        credentialId: c.credentialId,
+        userName: c.userName ?? "",
+        userDisplayName: c.userDisplayName ?? "",
+        label: c.label ?? null,
+        created: c.created ?? 0,
+        lastUsed: c.lastUsed ?? null,
+      })),
+  };
+}
+
+// ---- prompts (normal flavor) --------------------------------------------------------------------
+
+function closePrompt(prompt, outcome) {
+  if (!prompts.has(prompt.id)) return;
+  prompts.delete(prompt.id);
+  prompt.request.prompt = null;
+  const windowId = prompt.windowId;
+  if (windowId !== null) setTimeout(() => api.windows.remove(windowId).catch(() => {}), PROMPT_CLOSE_DELAY_MS);
+  if (!prompt.decided) {
+    prompt.decided = true;
+    prompt.resolve(outcome);
+  }
+}
+
+/**
+ * Opens the prompt window and waits for the person's decision (closing the window = cancel).
+ * @returns {Promise<{decision: string, credentialId?: string}>}
+ */
+async function ask(request, details) {
+  if (request.finished) return { decision: "cancel" }; // aborted or timed out before its prompt opened
+  const id = crypto.randomUUID();
+  /** @type {Prompt} */
+  const prompt = { id, request, windowId: null, details, decided: false, resolve: () => {} };
+  const decided = new Promise((resolve) => {
+    prompt.resolve = resolve;
+  });
+  prompts.set(id, prompt);
+  request.prompt = prompt;
+  try {
+    const url = api.runtime.getURL(`${PROMPT_PATH}?id=${encodeURIComponent(id)}`);
+    const win = await api.windows.create({ type: "popup", url, width: 420, height: 560, focused: true });
+    prompt.windowId = win && typeof win.id === "number" ? win.id : null;
+    if (!prompts.has(id) && prompt.windowId !== null) {
+      api.windows.remove(prompt.windowId).catch(() => {}); // finished while the window opened
+    }
+  } catch (e) {
+    console.error("Latchkey: could not open the prompt:", e && e.message);
+    closePrompt(prompt, { decision: "other-device" }); // no way to ask: let the browser handle it
+  }
+  return decided;
+}
+
+export function onWindowRemoved(windowId) {
+  for (const prompt of prompts.values()) {
+    if (prompt.windowId === windowId) closePrompt(prompt, { decision: "cancel" });
+  }
+}
+
+export function onTabRemoved(tabId) {
+  for (const request of [...requests.values()]) {
+    if (request.tabId === tabId) finishRequest(request, answerError("NotAllowedError", "The page was closed."));
+  }
+}
+
+/** The prompt a prompt page may speak for: its own URL names it, and it lives in its window. */
+function promptFor(promptId, sender) {
+  const prompt = prompts.get(promptId);
+  if (!prompt || !sender.url) return null;
+  const url = new URL(sender.url);
+  if (url.origin !== EXTENSION_ORIGIN || url.pathname !== `/${PROMPT_PATH}` || url.searchParams.get("id") !== promptId) {
+    return null;
+  }
+  if (prompt.windowId !== null && sender.tab && sender.tab.windowId !== prompt.windowId) return null;
+  return prompt;
+}
+
+const inactive = () => answerVaultError("NotAllowedError", "This request is no longer active.");
+
+/** `prompt-details`: the details for the vault's current state (it may have changed meanwhile). */
+export async function handlePromptDetails(msg, sender) {
+  const prompt = promptFor(msg.promptId, sender);
+  if (!prompt) return inactive();
+  const request = prompt.request;
+  try {
+    // Opening the prompt is no activity of the person's (the page caused it).
+    const details = await withVault((current) => detailsNow(current, request), { activity: false });
+    if (request.finished) return inactive();
+    prompt.details = details;
+    return { ok: details };
+  } catch (e) {
+    const f = asFailure(e);
+    finishRequest(request, pageError(f));
+    return answerVaultError(f.name, f.message);
+  }
+}
+
+/**
+ * `prompt-pin`: creates the vault, unlocks it, or verifies the PIN — whichever the vault's state
+ * calls for — and answers the next stage's details. A `create` that no longer fits the state (or a
+ * PIN for a vault that does not exist yet) just answers the current stage.
+ */
+export async function handlePromptPin(msg, sender) {
+  const prompt = promptFor(msg.promptId, sender);
+  if (!prompt) return inactive();
+  const request = prompt.request;
+  let outcome;
+  try {
+    outcome = await withVault(async (current) => {
+      const state = vaultState(current);
+      const create = msg.create === true;
+      let verified = false;
+      if (state === "none" && create) {
+        await createVault(current, msg.pin);
+        verified = true;
+      } else if (state === "locked" && !create) {
+        await unlockWithPin(current, msg.pin);
+        verified = true;
+      } else if (state === "unlocked" && !create) {
+        await verifyPin(current, msg.pin);
+        verified = true;
+      }
+      if (verified && !request.finished) request.pinVerified = true;
+      try {
+        return { details: await detailsNow(current, request) };
+      } catch (e) {
+        return { requestFailure: asFailure(e) };
+      }
+    });
+  } catch (e) {
+    const f = asFailure(e);
+    if (PIN_ERRORS.includes(f.name)) return answerVaultError(f.name, f.message, f.retryAfterMs);
+    finishRequest(request, pageError(f));
+    return answerVaultError(f.name, f.message);
+  }
+  if (outcome.requestFailure) {
+    finishRequest(request, pageError(outcome.requestFailure));
+    return answerVaultError(outcome.requestFailure.name, outcome.requestFailure.message);
+  }
+  if (request.finished) return inactive();
+  prompt.details = outcome.details;
+  return { ok: outcome.details };
+}
+
+/**
+ * `prompt-decision`. "save"/"signin" count only at the consent stage and, when the site requires
+ * user verification, only after the PIN was entered for this request: otherwise the answer is an
+ * error and the prompt stays open.
+ */
+export function handlePromptDecision(msg, sender) {
+  const prompt = promptFor(msg.promptId, sender);
+  if (!prompt) return { ok: true };
+  if (msg.decision === "save" || msg.decision === "signin") {
+    const request = prompt.request;
+    const expected = request.kind === "create" ? "save" : "signin";
+    if (msg.decision !== expected) {
+      closePrompt(prompt, { decision: "cancel" });
+    } else if (prompt.details.stage !== "consent" || !request.inspected) {
+      return answerVaultError("NotAllowedError", "Unlock Latchkey first.");
+    } else if (request.inspected.userVerification === "required" && !request.pinVerified && !prompt.details.excluded) {
+      return answerVaultError("NotAllowedError", "Enter your PIN first.");
+    } else {
+      closePrompt(prompt, { decision: msg.decision, credentialId: msg.credentialId });
+    }
+  } else {
+    closePrompt(prompt, { decision: msg.decision });
+  }
+  return { ok: true };
+}
+
+// ---- consent ------------------------------------------------------------------------------------
+
+/**
+ * The test flavor's choice among several matching passkeys: the only one, or else the most
+ * recently created one (ties: the first listed).
+ */
+function testFlavorCandidate(candidates) {
+  if (candidates.length === 0) return null;
+  if (candidates.length === 1) return candidates[0];
+  return candidates.reduce((best, c) => ((c.created ?? 0) > (best.created ?? 0) ? c : best));
+}
+
+/** The test flavor's vault: created with the test PIN on first use, unlocked with it when locked. */
+async function ensureTestVault(current) {
+  const state = vaultState(current);
+  if (state === "none") await createVault(current, TEST_PIN);
+  else if (state === "locked") await unlockWithPin(current, TEST_PIN, { limit: false });
+}
+
+/**
+ * What the person (or the test flavor) allows: `{consent}` (create), `{selection}` (get),
+ * `{fallback: true}`; throws Failure on cancel.
+ */
+async function decide(request, details) {
+  if (TEST_FLAVOR) {
+    // Consent is auto-approved and the built-in test verifier verifies the user.
+    if (request.kind === "create") return { consent: { userPresent: true, userVerified: true } };
+    const chosen = testFlavorCandidate(Array.isArray(request.inspected.candidates) ? request.inspected.candidates : []);
+    return { selection: { credentialId: chosen ? chosen.credentialId : null, userPresent: true, userVerified: true } };
+  }
+  const { decision, credentialId } = await ask(request, details);
+  if (decision === "other-device") return { fallback: true };
+  const expected = request.kind === "create" ? "save" : "signin";
+  if (decision !== expected) throw new Failure("NotAllowedError", "The user cancelled the request.");
+  // A PIN entered in this request's prompt is its user verification; nothing else is.
+  const userVerified = request.pinVerified;
+  if (request.kind === "create") return { consent: { userPresent: true, userVerified } };
+  const candidates = Array.isArray(request.inspected.candidates) ? request.inspected.candidates : [];
+  const chosen = candidates.find((c) => c.credentialId === credentialId) ?? (candidates.length === 1 ? candidates[0] : null);
+  if (!chosen) throw new Failure("NotAllowedError", "No passkey was chosen.");
+  return { selection: { credentialId: chosen.credentialId, userPresent: true, userVerified } };
+}
+
+// ---- webauthn requests --------------------------------------------------------------------------
+
+/**
+ * Handles one `webauthn` message.
+ * @param {import("../shared/messages.js").WebAuthnMessage} msg
+ * @param {chrome.runtime.MessageSender} sender
+ * @param {(answer: object) => void} respond
+ */
+export async function handleWebAuthn(msg, sender, respond) {
+  // The caller's origin, from the browser — never from the message.
+  const origin = senderOrigin(sender);
+  if (!origin || !sender.tab) {
+    respond(answerError("NotAllowedError", "The request did not come from a web page."));
+    return;
+  }
+  const frameId = sender.frameId ?? 0;
+  if (frameId !== 0) {
+    // Cross-origin iframes are a later issue (permissions policy, crossOrigin/topOrigin in
+    // clientDataJSON): until then the browser handles them. Same-origin frames are handled here.
+    const topOrigin = sender.tab.url ? originOf(sender.tab.url) : null;
+    if (topOrigin === null || topOrigin !== origin) {
+      respond(answerFallback());
+      return;
+    }
+  }
+  const key = `${sender.tab.id}/${frameId}/${msg.requestId}`;
+  if (requests.has(key)) {
+    respond(answerError("NotAllowedError", "A request with this id is already pending."));
+    return;
+  }
+  /** @type {PendingRequest} */
+  const request = {
+    key,
+    requestId: msg.requestId,
+    kind: msg.kind,
+    tabId: sender.tab.id,
+    origin,
+    // topOrigin is null: every request that reaches the core is same-origin with its ancestors.
+    ctx: JSON.stringify({ origin, topOrigin: null }),
+    options: JSON.stringify(msg.options),
+    finished: false,
+    timer: null,
+    prompt: null,
+    respond,
+    inspected: null,
+    pinVerified: false,
+  };
+  requests.set(key, request);
+  updateKeepalive();
+  request.timer = setTimeout(
+    () => finishRequest(request, answerError("NotAllowedError", "The operation either timed out or was not allowed.")),
+    timeoutOf(msg.options),
+  );
+
+  try {
+    // A page's request alone is no activity (it must not keep the vault open); the person's is.
+    const details = await withVault(
+      async (current) => {
+        if (TEST_FLAVOR) await ensureTestVault(current);
+        return detailsNow(current, request);
+      },
+      { activity: false },
+    );
+    const outcome = await decide(request, details);
+    if (request.finished) return;
+    if (outcome.fallback) return finishRequest(request, answerFallback());
+    await withVault(async (current) => {
+      if (request.finished) return; // aborted or timed out while waiting for its turn: no writes
+      if (TEST_FLAVOR) await ensureTestVault(current);
+      if (request.kind === "create") {
+        const r = callCore(current, (c) => c.create(request.ctx, request.options, JSON.stringify(outcome.consent)));
+        await commitChanges(r.commit);
+        finishRequest(request, answerOk(r.response));
+        cleanupLater(r.commit);
+      } else {
+        const r = callCore(current, (c) => c.get(request.ctx, request.options, JSON.stringify(outcome.selection)));
+        // lastUsed is metadata: the page gets its answer first, the commit follows in this turn.
+        finishRequest(request, answerOk(r.response));
+        await commitChanges(r.commit).catch(() => {});
+        cleanupLater(r.commit);
+      }
+      broadcastChanged();
+    });
+  } catch (e) {
+    finishRequest(request, pageError(asFailure(e)));
+  }
+}
+
+export function handleAbort(msg, sender) {
+  const request = requests.get(`${sender.tab?.id}/${sender.frameId ?? 0}/${msg.requestId}`);
+  if (request) finishRequest(request, answerError("AbortError", "The operation was aborted."));
+}

@@ -1,0 +1,498 @@
+// The encrypted vault as the service worker sees it: one wasm `Latchkey` (the Rust core) kept in
+// step with storage.local, the session in storage.session, auto-lock, wrong-PIN rate limiting and
+// settings. Contract: docs/design.md ("The vault", "The wasm API").
+//
+// Every use of the Latchkey runs through `withVault`, one at a time (the `exclusive` chain), so the
+// core's memory and storage.local change together. Nothing in here waits for a person.
+// The session key is passed straight from the core to storage.session (and back): no variable
+// outlives the call that handles it. Never log PINs, keys, records or storage contents.
+
+import { api, sendMessage } from "../shared/browser.js";
+import { AUTO_LOCK_MINUTES, UV_POLICIES, vaultChangedMessage } from "../shared/messages.js";
+import init, { Latchkey } from "../../pkg/latchkey_wasm.js";
+
+export const SETTINGS_DEFAULTS = Object.freeze({ autoLockMinutes: 15, uvPolicy: "required" });
+
+const SETTINGS_KEY = "settings";
+const FAILURES_KEY = "vault:failures";
+const HEADER_KEY = "vault:header";
+const BACKUP_KEY = "vault:header:backup";
+const SESSION_KEYS = ["vaultKey", "lastActivity"];
+const ALARM = "latchkey-auto-lock";
+// lastActivity is written to storage.session at most this often (it only needs minute precision).
+const ACTIVITY_WRITE_MS = 10_000;
+// createVault's kdfJson: JSON null = the core's default Argon2id parameters.
+const DEFAULT_KDF = "null";
+
+/** A failure that becomes `{error: {name, message, retryAfterMs?}}`. */
+export class Failure extends Error {
+  /** @param {string} name @param {string} message @param {number} [retryAfterMs] */
+  constructor(name, message, retryAfterMs) {
+    super(message);
+    this.name = name;
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
+  }
+}
+
+/** Any thrown value as a Failure (unexpected ones are logged by name only and become UnknownError). */
+export function asFailure(e) {
+  if (e instanceof Failure) return e;
+  console.error("Latchkey: unexpected failure:", e && e.name, e && e.message);
+  return new Failure("UnknownError", "Latchkey failed unexpectedly.");
+}
+
+/** Unwraps a wasm envelope: `{ok}` → value, `{error}` → throws Failure. */
+export function unwrap(envelopeJson) {
+  let envelope;
+  try {
+    envelope = typeof envelopeJson === "string" ? JSON.parse(envelopeJson) : envelopeJson;
+  } catch {
+    throw new Failure("UnknownError", "The authenticator gave an unreadable answer.");
+  }
+  if (envelope && typeof envelope === "object" && "ok" in envelope) return envelope.ok;
+  const e = envelope && envelope.error;
+  throw new Failure(e && typeof e.name === "string" ? e.name : "UnknownError", (e && e.message) || "The operation failed.");
+}
+
+/** Runs `fn` after every earlier `exclusive` call has finished. */
+let exclusiveChain = Promise.resolve();
+export function exclusive(fn) {
+  const run = exclusiveChain.then(fn, fn);
+  exclusiveChain = run.catch(() => {});
+  return run;
+}
+
+/** Tells open popups/options pages to refresh (no answer expected; nobody listening is fine). */
+export function broadcastChanged() {
+  sendMessage(vaultChangedMessage()).catch(() => {});
+}
+
+// ---- state --------------------------------------------------------------------------------------
+
+/** @type {Promise<unknown> | null} */
+let wasmReady = null;
+/** @type {Latchkey | null} */
+let lk = null;
+/** storage.local changed behind our back (or never read): reload before the next use. */
+let stale = true;
+/** Mirrors the core's state: true between a successful unlock and the next lock/reload. */
+let unlocked = false;
+let settings = { ...SETTINGS_DEFAULTS };
+let lastActivity = 0;
+let lastActivityWrite = 0;
+/** While it returns true (a prompt is open: a person is deciding) auto-lock waits. */
+let isBusy = () => false;
+
+export const setBusyCheck = (fn) => {
+  isBusy = fn;
+};
+export const currentSettings = () => ({ ...settings });
+
+export function sanitizeSettings(v) {
+  const s = v && typeof v === "object" ? v : {};
+  return {
+    autoLockMinutes: AUTO_LOCK_MINUTES.includes(s.autoLockMinutes) ? s.autoLockMinutes : SETTINGS_DEFAULTS.autoLockMinutes,
+    uvPolicy: UV_POLICIES.includes(s.uvPolicy) ? s.uvPolicy : SETTINGS_DEFAULTS.uvPolicy,
+  };
+}
+
+const expired = (last) => settings.autoLockMinutes > 0 && Date.now() - (last || 0) >= settings.autoLockMinutes * 60_000;
+
+// ---- own writes vs. outside changes -------------------------------------------------------------
+
+// Our own writes come back through storage.onChanged; they are recognised by key and value.
+// Anything else under vault:/cred: (another context, a test resetting storage) makes the core stale.
+/** @type {Map<string, string[]>} key → JSON of values we wrote, not yet seen in onChanged */
+const ownWrites = new Map();
+const OWN_WRITES_MAX = 2000;
+function expectOwnWrite(key, value) {
+  if (ownWrites.size > OWN_WRITES_MAX) ownWrites.clear(); // removes of absent keys never report back
+  const list = ownWrites.get(key) ?? [];
+  list.push(JSON.stringify(value ?? null));
+  ownWrites.set(key, list);
+}
+function isOwnWrite(key, newValue) {
+  const list = ownWrites.get(key);
+  const i = list ? list.indexOf(JSON.stringify(newValue ?? null)) : -1;
+  if (i < 0) return false;
+  list.splice(i, 1);
+  if (list.length === 0) ownWrites.delete(key);
+  return true;
+}
+
+/** storage.onChanged listener. */
+export function onStorageChanged(changes, areaName) {
+  if (areaName !== "local") return;
+  for (const [key, change] of Object.entries(changes)) {
+    if (key === SETTINGS_KEY) {
+      settings = sanitizeSettings(change.newValue);
+      syncAlarm();
+    } else if (key === FAILURES_KEY) {
+      // read fresh at every PIN attempt
+    } else if ((key.startsWith("vault:") || key.startsWith("cred:")) && !isOwnWrite(key, change.newValue)) {
+      stale = true;
+    }
+  }
+  if (stale) ownWrites.clear();
+}
+
+// ---- loading ------------------------------------------------------------------------------------
+
+/** The Latchkey, loaded and current; locks it first if it sat idle too long. Inside `exclusive` only. */
+async function ready() {
+  if (!wasmReady) {
+    wasmReady = init({ module_or_path: api.runtime.getURL("pkg/latchkey_wasm_bg.wasm") }).catch((e) => {
+      wasmReady = null;
+      throw e;
+    });
+  }
+  try {
+    await wasmReady;
+    if (!lk) {
+      lk = new Latchkey();
+      stale = true;
+    }
+  } catch (e) {
+    console.error("Latchkey: the authenticator could not be loaded:", e && e.message);
+    throw new Failure("UnknownError", "Latchkey's authenticator could not be loaded.");
+  }
+  if (stale) await reload();
+  await lockIfIdle();
+  return lk;
+}
+
+/** Reads all of storage.local into the core, then reopens the session if there is one. */
+async function reload() {
+  stale = false;
+  unlocked = false;
+  ownWrites.clear();
+  try {
+    const all = await api.storage.local.get(null);
+    settings = sanitizeSettings(all[SETTINGS_KEY]);
+    const status = unwrap(lk.load(JSON.stringify(all)));
+    if (Array.isArray(status.damaged) && status.damaged.length > 0) {
+      console.warn(`Latchkey: ${status.damaged.length} stored item(s) could not be read.`); // count only
+    }
+    if (status.state === "unlocked") unlocked = true;
+    else if (status.state === "locked") await restoreSession();
+    else await endSession();
+  } catch (e) {
+    stale = true;
+    throw e instanceof Failure ? e : storageFailure(e);
+  }
+}
+
+/** Unlocks with storage.session's key unless auto-lock has expired (cold start needs no PIN). */
+async function restoreSession() {
+  const s = await api.storage.session.get(SESSION_KEYS);
+  if (typeof s.vaultKey !== "string") return;
+  const last = typeof s.lastActivity === "number" ? s.lastActivity : 0;
+  if (expired(Math.max(last, lastActivity))) {
+    await endSession();
+    return;
+  }
+  let result;
+  try {
+    result = unwrap(lk.unlockWithSessionKey(s.vaultKey));
+  } catch (e) {
+    console.warn("Latchkey: the session no longer opens the vault:", e && e.name);
+    await endSession();
+    return;
+  }
+  unlocked = true;
+  lastActivity = Math.max(last, lastActivity);
+  lastActivityWrite = last;
+  try {
+    await writeCommit(result.commit);
+  } catch (e) {
+    lockCore();
+    stale = true;
+    throw storageFailure(e);
+  }
+  cleanupLater(result.commit);
+  syncAlarm();
+}
+
+function storageFailure(e) {
+  console.error("Latchkey: storage failed:", e && e.message);
+  return new Failure("UnknownError", "Latchkey could not use the browser's storage.");
+}
+
+// ---- using the vault ----------------------------------------------------------------------------
+
+/**
+ * Runs `fn(lk)` with the current Latchkey, after every earlier vault use.
+ * `activity: false` for uses that must not postpone auto-lock (status, lock, a page's first look).
+ * @template T
+ * @param {(lk: Latchkey) => T | Promise<T>} fn
+ * @returns {Promise<T>}
+ */
+export function withVault(fn, { activity = true } = {}) {
+  return exclusive(async () => {
+    const current = await ready();
+    if (activity) touch();
+    return fn(current);
+  });
+}
+
+export const vaultState = (current) => unwrap(current.status()).state;
+
+/** Records a use of the unlocked vault (storage.session is written at most every 10 s). */
+function touch() {
+  if (!unlocked) return;
+  const now = Date.now();
+  lastActivity = now;
+  if (now - lastActivityWrite >= ACTIVITY_WRITE_MS) {
+    lastActivityWrite = now;
+    api.storage.session.set({ lastActivity: now }).catch(() => {});
+  }
+}
+
+async function lockIfIdle() {
+  if (unlocked && !isBusy() && expired(lastActivity)) await lockNow();
+}
+
+function lockCore() {
+  unlocked = false;
+  try {
+    if (lk) lk.lock();
+  } catch {
+    // a broken core holds nothing worth keeping: it is reloaded on the next use
+    stale = true;
+  }
+}
+
+/** Locks: the core drops its keys, storage.session forgets the session key. Inside `exclusive`. */
+export async function lockNow() {
+  lockCore();
+  await endSession();
+  broadcastChanged();
+}
+
+async function startSession(sessionKey) {
+  unlocked = true;
+  lastActivity = lastActivityWrite = Date.now();
+  try {
+    await api.storage.session.set({ vaultKey: sessionKey, lastActivity });
+  } catch (e) {
+    lockCore();
+    throw storageFailure(e);
+  }
+  syncAlarm();
+}
+
+async function endSession() {
+  await api.storage.session.remove(SESSION_KEYS).catch(() => {});
+  syncAlarm();
+}
+
+// ---- commits ------------------------------------------------------------------------------------
+
+const WRITABLE = (key) => typeof key === "string" && (key.startsWith("vault:") || key.startsWith("cred:"));
+const keyList = (v) => (Array.isArray(v) ? v : []);
+
+/** One storage.local.set (atomic), then the removes. Throws on an invalid commit or a failed write. */
+async function writeCommit(commit) {
+  const set = commit && typeof commit.set === "object" && commit.set !== null ? commit.set : {};
+  const remove = keyList(commit && commit.remove);
+  if (!Object.keys(set).every(WRITABLE) || !remove.every(WRITABLE)) {
+    throw new Error("the authenticator produced an invalid storage write");
+  }
+  if (Object.keys(set).length > 0) {
+    for (const [key, value] of Object.entries(set)) expectOwnWrite(key, value);
+    await api.storage.local.set(set);
+  }
+  if (remove.length > 0) {
+    for (const key of remove) expectOwnWrite(key, undefined);
+    await api.storage.local.remove(remove);
+  }
+}
+
+/**
+ * Stores a commit the core made. On failure the core is reloaded from storage (so it matches what
+ * is really stored) and the caller gets UnknownError. Inside `exclusive`.
+ */
+export async function commitChanges(commit) {
+  try {
+    await writeCommit(commit);
+  } catch (e) {
+    const failure = storageFailure(e);
+    stale = true;
+    await reload().catch(() => {});
+    throw failure;
+  }
+}
+
+/** The commit's clean-up removes, after the caller has answered (losing them is harmless). */
+export function cleanupLater(commit) {
+  const keys = keyList(commit && commit.cleanup).filter(WRITABLE);
+  if (keys.length === 0) return;
+  setTimeout(() => {
+    exclusive(async () => {
+      for (const key of keys) expectOwnWrite(key, undefined);
+      await api.storage.local.remove(keys);
+    }).catch((e) => console.warn("Latchkey: clean-up failed:", e && e.message));
+  }, 0);
+}
+
+// ---- PINs ---------------------------------------------------------------------------------------
+
+async function readFailures() {
+  const v = (await api.storage.local.get(FAILURES_KEY))[FAILURES_KEY];
+  const count = v && Number.isSafeInteger(v.count) && v.count > 0 ? v.count : 0;
+  const last = v && Number.isFinite(v.last) ? v.last : 0;
+  return { count, last };
+}
+
+function delayFor(current, failures) {
+  if (failures <= 0) return 0;
+  const r = current.unlockDelayMs(failures); // a plain number (an envelope is accepted too)
+  const ms = typeof r === "number" ? r : unwrap(r);
+  return Number.isFinite(ms) && ms > 0 ? ms : 0;
+}
+
+/** How long until the next PIN attempt is allowed (0 = now). */
+export async function retryAfterMs(current) {
+  const f = await readFailures();
+  return Math.max(0, f.last + delayFor(current, f.count) - Date.now());
+}
+
+/** Runs one PIN attempt under the wrong-PIN rate limit (vault:failures). */
+async function pinAttempt(current, attempt) {
+  const f = await readFailures();
+  const wait = f.last + delayFor(current, f.count) - Date.now();
+  if (f.count > 0 && wait > 0) {
+    throw new Failure("RateLimited", `Too many wrong PINs. Try again in ${Math.ceil(wait / 1000)} s.`, wait);
+  }
+  let result;
+  try {
+    result = attempt();
+  } catch (e) {
+    if (!(e instanceof Failure) || e.name !== "WrongPin") throw e;
+    const next = { count: f.count + 1, last: Date.now() };
+    await api.storage.local.set({ [FAILURES_KEY]: next }).catch((w) => console.error("Latchkey: storage failed:", w && w.message));
+    const delay = delayFor(current, next.count);
+    throw new Failure("WrongPin", "Wrong PIN.", delay > 0 ? delay : undefined);
+  }
+  if (f.count > 0) await api.storage.local.remove(FAILURES_KEY).catch(() => {});
+  return result;
+}
+
+// ---- vault operations (each inside `withVault`) -------------------------------------------------
+
+export async function createVault(current, pin) {
+  const r = unwrap(current.createVault(pin, DEFAULT_KDF));
+  await commitChanges(r.commit);
+  await startSession(r.sessionKey);
+  if ((await readFailures()).count > 0) await api.storage.local.remove(FAILURES_KEY).catch(() => {});
+  cleanupLater(r.commit);
+  broadcastChanged();
+}
+
+/** `limit: false` only for the test flavor's own unlock with its known PIN (not a guess). */
+export async function unlockWithPin(current, pin, { limit = true } = {}) {
+  const attempt = () => unwrap(current.unlockWithPin(pin));
+  const r = limit ? await pinAttempt(current, attempt) : attempt();
+  await commitChanges(r.commit);
+  await startSession(r.sessionKey);
+  cleanupLater(r.commit);
+  broadcastChanged();
+}
+
+/** The PIN re-entered for user verification (vault unlocked). */
+export async function verifyPin(current, pin) {
+  await pinAttempt(current, () => unwrap(current.verifyPin(pin)));
+}
+
+export async function changePin(current, oldPin, newPin) {
+  const r = await pinAttempt(current, () => unwrap(current.changePin(oldPin, newPin)));
+  await commitChanges(r.commit);
+  // The new header is confirmed (stored): it becomes the backup too.
+  const header = r.commit && r.commit.set ? r.commit.set[HEADER_KEY] : undefined;
+  if (header !== undefined) {
+    expectOwnWrite(BACKUP_KEY, header);
+    await api.storage.local.set({ [BACKUP_KEY]: header }).catch((e) => {
+      console.error("Latchkey: could not update the header backup:", e && e.message);
+    });
+  }
+  cleanupLater(r.commit);
+  broadcastChanged();
+}
+
+/**
+ * Unwraps a core call that may change stored data. The core locks itself when it cannot encrypt a
+ * change (its memory may be ahead of storage): then it is reloaded before the next use.
+ */
+export function callCore(current, call) {
+  try {
+    return unwrap(call(current));
+  } catch (e) {
+    if (unlocked && vaultState(current) !== "unlocked") {
+      unlocked = false;
+      stale = true;
+    }
+    throw e;
+  }
+}
+
+/** A core call that returns `{commit}`: stores it; answers true. */
+export async function mutate(current, call) {
+  const r = callCore(current, call);
+  await commitChanges(r.commit);
+  cleanupLater(r.commit);
+  broadcastChanged();
+  return true;
+}
+
+export async function saveSettings(changes) {
+  const next = sanitizeSettings({ ...settings, ...changes });
+  await api.storage.local.set({ [SETTINGS_KEY]: next }).catch((e) => {
+    throw storageFailure(e);
+  });
+  settings = next;
+  syncAlarm();
+  broadcastChanged();
+  return { ...next };
+}
+
+/** True when storage.local holds (the start of) a vault; no wasm needed. */
+export async function hasVault() {
+  const all = await api.storage.local.get([HEADER_KEY, BACKUP_KEY]);
+  return HEADER_KEY in all || BACKUP_KEY in all;
+}
+
+// ---- auto-lock alarm ----------------------------------------------------------------------------
+
+function syncAlarm() {
+  if (!api.alarms) return;
+  try {
+    const p =
+      unlocked && settings.autoLockMinutes > 0
+        ? api.alarms.create(ALARM, { periodInMinutes: 1 })
+        : api.alarms.clear(ALARM);
+    Promise.resolve(p).catch(() => {});
+  } catch {
+    // alarms are a backstop: every use checks auto-lock too
+  }
+}
+
+/** alarms.onAlarm listener: locks an idle vault even when nobody uses Latchkey. */
+export function onAlarm(alarm) {
+  if (!alarm || alarm.name !== ALARM) return;
+  exclusive(async () => {
+    if (isBusy()) return;
+    if (lk && !stale) {
+      if (!unlocked) syncAlarm();
+      else if (expired(lastActivity)) await lockNow();
+      return;
+    }
+    // Woken by the alarm (or about to reload): decide from storage without loading the wasm.
+    const s = await api.storage.session.get(SESSION_KEYS);
+    if (typeof s.vaultKey !== "string") {
+      syncAlarm();
+      return;
+    }
+    settings = sanitizeSettings((await api.storage.local.get(SETTINGS_KEY))[SETTINGS_KEY]);
+    if (expired(Math.max(typeof s.lastActivity === "number" ? s.lastActivity : 0, lastActivity))) await lockNow();
+  }).catch((e) => console.warn("Latchkey: auto-lock check failed:", e && e.message));
+}
