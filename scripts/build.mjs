@@ -137,6 +137,11 @@ function wasmSizes(pkgDir) {
 /** The per-browser manifest, derived from the root manifest.json (the one source). */
 export function manifestFor(browser, root) {
   const m = structuredClone(root);
+  // "chromium_permissions" (not a manifest key): permissions only Chromium knows (e.g.
+  // webAuthenticationProxy), added to the Chromium manifest and left out of Firefox's.
+  const chromiumOnly = m.chromium_permissions ?? [];
+  delete m.chromium_permissions;
+  if (browser === "chrome") m.permissions = [...(m.permissions ?? []), ...chromiumOnly];
   const background = m.background ?? {};
   const script = background.service_worker ?? background.scripts?.[0];
   if (!script) throw new BuildError("manifest.json has no background script.");

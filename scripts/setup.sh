@@ -22,11 +22,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# 2. Rust targets.
-if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
-  say "rustup target add wasm32-unknown-unknown"
-  rustup target add wasm32-unknown-unknown
-fi
+# 2. Rust targets: wasm32 for the extension's core, x86_64-pc-windows-gnu to check the native
+#    host's Windows code from Linux (clippy only: no Windows linker needed).
+for target in wasm32-unknown-unknown x86_64-pc-windows-gnu; do
+  if ! rustup target list --installed | grep -qx "$target"; then
+    say "rustup target add $target"
+    rustup target add "$target"
+  fi
+done
 
 # 3. Tools built from crates.io, pinned, into $TOOLS (checked before reinstalling).
 mkdir -p "$TOOLS" 2>/dev/null || as_root mkdir -p "$TOOLS"

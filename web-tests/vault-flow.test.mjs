@@ -73,7 +73,7 @@ for (const B of BROWSERS) {
       assert.equal(st.flavor, 'normal');
       assert.equal(st.count, 0);
       assert.deepEqual(st.damaged, []);
-      assert.deepEqual(st.settings, { autoLockMinutes: 15, uvPolicy: 'required' }, 'default settings');
+      assert.deepEqual(st.settings, { autoLockMinutes: 15, uvPolicy: 'required', enabled: true, excludedSites: [], proxyMode: false }, 'default settings');
       const raw = await b.storageLocal();
       assert.ok(!('vault:header' in raw), `a vault header exists before any vault: ${Object.keys(raw)}`);
     }));
@@ -85,7 +85,7 @@ for (const B of BROWSERS) {
       await prompt.waitForField('New PIN');
       await prompt.waitForField('Confirm PIN');
       await prompt.waitForButton('Create PIN');
-      assert.equal(await prompt.hasButton('Save passkey'), false, 'no "Save passkey" before a PIN exists');
+      assert.equal(await prompt.hasButton('Save passkey in Latchkey'), false, 'no "Save passkey" before a PIN exists');
       assert.equal(await prompt.hasField('PIN'), false, 'the setup stage has no plain "PIN" field');
 
       // The service worker refuses a weak PIN by name (sent from the prompt page itself).
@@ -109,12 +109,12 @@ for (const B of BROWSERS) {
       await prompt.fill('New PIN', PIN);
       await prompt.fill('Confirm PIN', PIN);
       await prompt.click('Create PIN');
-      await prompt.waitForButton('Save passkey');
+      await prompt.waitForButton('Save passkey in Latchkey');
       assert.equal(await prompt.hasField('PIN'), false, 'the PIN was just entered: no PIN field on the consent screen');
       const mid = await b.vaultStatus();
       assert.equal(mid.state, 'unlocked', `the vault exists and is unlocked after "Create PIN": ${JSON.stringify(mid)}`);
       assert.equal(mid.count, 0);
-      await prompt.click('Save passkey');
+      await prompt.click('Save passkey in Latchkey');
 
       const r = await call.result();
       assertOk(r, 'create through the setup stage');
@@ -140,15 +140,15 @@ for (const B of BROWSERS) {
       // create for bob, the site requires verification
       const options = await client.registerOptions({ username: BOB, userVerification: 'required' });
       const { call, prompt } = await begin('create', options);
-      await prompt.waitForButton('Save passkey');
+      await prompt.waitForButton('Save passkey in Latchkey');
       await prompt.waitForField('PIN');
       assert.equal(await prompt.hasButton('Unlock'), false, 'unlocked: the consent stage, not the unlock stage');
       await prompt.fill('PIN', WRONG_PIN);
-      await prompt.click('Save passkey');
+      await prompt.click('Save passkey in Latchkey');
       await waitForFieldError(prompt, 'PIN');
       assert.equal(await prompt.isClosed(), false);
       await prompt.fill('PIN', PIN);
-      await prompt.click('Save passkey');
+      await prompt.click('Save passkey in Latchkey');
       const r = await call.result();
       assertOk(r, 'create with userVerification required');
       const v = await client.registerVerify(r.ok); // the RP requires UV for this one

@@ -17,6 +17,7 @@ pub mod clock;
 pub mod cose;
 pub mod crypto;
 pub mod error;
+pub mod host;
 pub mod options;
 pub mod origin;
 pub mod passkey;

@@ -2,6 +2,7 @@
 // "Extension messages for the vault". The router (sw.js) lets only extension pages reach this.
 
 import { api } from "../shared/browser.js";
+import { proxyState } from "./proxy.js";
 import { TEST_FLAVOR } from "../../flavor.js";
 import {
   Failure,
@@ -42,6 +43,7 @@ async function statusOf(current) {
     settings: currentSettings(),
     retryAfterMs: await retryAfterMs(current),
     flavor: TEST_FLAVOR ? "test" : "normal",
+    proxy: proxyState(),
   };
 }
 
@@ -92,6 +94,9 @@ export function handleManagement(msg) {
       const changes = {};
       if (msg.autoLockMinutes !== undefined) changes.autoLockMinutes = msg.autoLockMinutes;
       if (msg.uvPolicy !== undefined) changes.uvPolicy = msg.uvPolicy;
+      if (msg.enabled !== undefined) changes.enabled = msg.enabled;
+      if (msg.excludedSites !== undefined) changes.excludedSites = msg.excludedSites;
+      if (msg.proxyMode !== undefined) changes.proxyMode = msg.proxyMode;
       return withVault(() => saveSettings(changes));
     }
     case "open-manager":

@@ -7,7 +7,14 @@
 // "The prompt"). Every request ends with an answer: a credential, an error, or `{fallback: true}`.
 
 import { api } from "../shared/browser.js";
-import { ERROR_NAMES, answerError, answerFallback, answerOk, answerVaultError } from "../shared/messages.js";
+import {
+  ERROR_NAMES,
+  answerError,
+  answerFallback,
+  answerOk,
+  answerVaultError,
+  framePolicyMessage,
+} from "../shared/messages.js";
 import { TEST_FLAVOR } from "../../flavor.js";
 import {
   Failure,
@@ -18,7 +25,9 @@ import {
   commitChanges,
   createVault,
   currentSettings,
+  ensureSettings,
   retryAfterMs,
+  serves,
   setBusyCheck,
   unlockWithPin,
   unwrap,
@@ -26,6 +35,7 @@ import {
   verifyPin,
   withVault,
 } from "./vault.js";
+import { completeProxied, proxyAttached } from "./proxy.js";
 
 export const EXTENSION_ORIGIN = new URL(api.runtime.getURL("")).origin;
 const PROMPT_PATH = "extension/ui/prompt.html";
@@ -50,9 +60,10 @@ const PIN_ERRORS = ["WrongPin", "RateLimited", "WeakPin", "HeaderDamaged", "Unkn
 /**
  * @typedef {{
  *   key: string, requestId: string, kind: "create"|"get", tabId: number|undefined,
- *   origin: string, ctx: string, options: string,
+ *   origin: string, topOrigin: string|null, ctx: string, options: string,
  *   finished: boolean, timer: any, prompt: Prompt | null, respond: (answer: object) => void,
  *   inspected: any, pinVerified: boolean,
+ *   conditional: boolean, chosen: string|null, started: boolean,
  * }} PendingRequest
  * @typedef {{
  *   id: string, request: PendingRequest, windowId: number|null,
@@ -127,6 +138,8 @@ async function detailsNow(current, request) {
   const base = {
     kind: request.kind,
     origin: request.origin,
+    // The top-level site around a cross-origin frame (null otherwise): the person sees who embeds it.
+    topOrigin: request.topOrigin ?? null,
     rpId: null,
     rpName: null,
     userName: null,
@@ -152,7 +165,9 @@ async function detailsNow(current, request) {
   const i = request.inspected;
   const uv = i.userVerification;
   const excluded = request.kind === "create" && i.excluded === true;
-  const candidates = request.kind === "get" && Array.isArray(i.candidates) ? i.candidates : [];
+  let candidates = request.kind === "get" && Array.isArray(i.candidates) ? i.candidates : [];
+  // A passkey chosen in the autofill menu: the prompt (unlock / PIN) is about that one only.
+  if (request.chosen) candidates = candidates.filter((c) => c.credentialId === request.chosen);
   const wantsPin = uv === "required" || (uv === "preferred" && currentSettings().uvPolicy === "preferred");
   return {
     ...base,
@@ -187,6 +202,7 @@ function closePrompt(prompt, outcome) {
   prompts.delete(prompt.id);
   prompt.request.prompt = null;
   const windowId = prompt.windowId;
+  prompt.request.closedPromptWindow = windowId;
   if (windowId !== null) setTimeout(() => api.windows.remove(windowId).catch(() => {}), PROMPT_CLOSE_DELAY_MS);
   if (!prompt.decided) {
     prompt.decided = true;
@@ -330,6 +346,8 @@ export function handlePromptDecision(msg, sender) {
       return answerVaultError("NotAllowedError", "Unlock Latchkey first.");
     } else if (request.inspected.userVerification === "required" && !request.pinVerified && !prompt.details.excluded) {
       return answerVaultError("NotAllowedError", "Enter your PIN first.");
+    } else if (msg.decision === "save" && prompt.details.replaces && !prompt.details.excluded && msg.confirmReplace !== true) {
+      return answerVaultError("NotAllowedError", "Confirm that the existing passkey may be replaced.");
     } else {
       closePrompt(prompt, { decision: msg.decision, credentialId: msg.credentialId });
     }
@@ -397,13 +415,32 @@ export async function handleWebAuthn(msg, sender, respond) {
     respond(answerError("NotAllowedError", "The request did not come from a web page."));
     return;
   }
+  await ensureSettings();
   const frameId = sender.frameId ?? 0;
-  if (frameId !== 0) {
-    // Cross-origin iframes are a later issue (permissions policy, crossOrigin/topOrigin in
-    // clientDataJSON): until then the browser handles them. Same-origin frames are handled here.
-    const topOrigin = sender.tab.url ? originOf(sender.tab.url) : null;
-    if (topOrigin === null || topOrigin !== origin) {
-      respond(answerFallback());
+  // The top-level origin: the tab's URL as the browser reports it.
+  const topOrigin = frameId === 0 ? origin : sender.tab.url ? originOf(sender.tab.url) : null;
+  if (topOrigin === null) {
+    respond(answerFallback());
+    return;
+  }
+  // Switched off, or this site is excluded: the browser's own WebAuthn answers.
+  if (!serves(origin, topOrigin)) {
+    respond(answerFallback());
+    return;
+  }
+  const crossOrigin = topOrigin !== origin;
+  const conditional = msg.mediation === "conditional";
+  // Proxy mode (Chromium): modal requests of top-level-like frames go through the browser, which
+  // hands them to Latchkey's proxy listener (handleProxyRequest). Cross-origin frames stay here:
+  // the proxy does not tell their top origin.
+  if (!conditional && !crossOrigin && proxyAttached()) {
+    respond(answerFallback());
+    return;
+  }
+  if (crossOrigin) {
+    const refusal = await crossOriginRefusal(msg, sender, origin);
+    if (refusal) {
+      respond(answerError("NotAllowedError", refusal));
       return;
     }
   }
@@ -418,10 +455,16 @@ export async function handleWebAuthn(msg, sender, respond) {
     requestId: msg.requestId,
     kind: msg.kind,
     tabId: sender.tab.id,
+    windowId: sender.tab.windowId,
+    closedPromptWindow: null,
     origin,
-    // topOrigin is null: every request that reaches the core is same-origin with its ancestors.
-    ctx: JSON.stringify({ origin, topOrigin: null }),
+    // crossOrigin/topOrigin in clientDataJSON (the core sets them when topOrigin differs).
+    topOrigin: crossOrigin ? topOrigin : null,
+    ctx: JSON.stringify({ origin, topOrigin: crossOrigin ? topOrigin : null }),
     options: JSON.stringify(msg.options),
+    conditional,
+    chosen: null,
+    started: false,
     finished: false,
     timer: null,
     prompt: null,
@@ -431,11 +474,67 @@ export async function handleWebAuthn(msg, sender, respond) {
   };
   requests.set(key, request);
   updateKeepalive();
-  request.timer = setTimeout(
-    () => finishRequest(request, answerError("NotAllowedError", "The operation either timed out or was not allowed.")),
-    timeoutOf(msg.options),
-  );
+  // A conditional request waits for the person as long as the page keeps it (spec: no timeout);
+  // only its abort signal (or the page going away) ends it.
+  if (!conditional) {
+    request.timer = setTimeout(
+      () => finishRequest(request, answerError("NotAllowedError", "The operation either timed out or was not allowed.")),
+      timeoutOf(msg.options),
+    );
+    await runModal(request);
+  }
+}
 
+/**
+ * Why a cross-origin frame may not make this request (a message), or null. The permissions policy
+ * `publickey-credentials-create`/`-get`: Chromium's own answer (document.featurePolicy, read by the
+ * relay in its isolated world), else each ancestor's <iframe allow> as that ancestor's relay sees it.
+ * A create also needs transient user activation in the frame (WebAuthn L3 §5.1.3 step 2).
+ */
+async function crossOriginRefusal(msg, sender, origin) {
+  const feature = msg.kind === "create" ? "publickey-credentials-create" : "publickey-credentials-get";
+  const facts = msg.frame ?? { policyAllows: null, userActivation: false };
+  let allowed = facts.policyAllows;
+  if (allowed === null) allowed = await ancestorsAllow(sender, origin, feature);
+  if (!allowed) return `The '${feature}' feature is not enabled in this document (permissions policy).`;
+  if (msg.kind === "create" && msg.mediation === undefined && !facts.userActivation) {
+    return "A cross-origin iframe needs a user activation (a click) to create a passkey.";
+  }
+  return null;
+}
+
+/** Asks every ancestor frame's relay whether its <iframe> for the child allows `feature`. */
+async function ancestorsAllow(sender, origin, feature) {
+  if (!api.webNavigation?.getFrame) return false;
+  try {
+    const tabId = sender.tab.id;
+    let frameId = sender.frameId ?? 0;
+    let childOrigin = origin;
+    const topOrigin = originOf(sender.tab.url ?? "");
+    for (let depth = 0; depth < 20 && frameId !== 0; depth++) {
+      const frame = await api.webNavigation.getFrame({ tabId, frameId });
+      if (!frame || typeof frame.parentFrameId !== "number" || frame.parentFrameId < 0) return false;
+      const parentId = frame.parentFrameId;
+      const parent = await api.webNavigation.getFrame({ tabId, frameId: parentId });
+      const parentOrigin = parent && parent.url ? originOf(parent.url) : null;
+      if (parentOrigin === null) return false;
+      // The default allowlist is 'self': a frame same-origin with the top needs no attribute,
+      // as long as every frame above it allows (the top document allows itself).
+      if (childOrigin !== topOrigin || parentOrigin !== topOrigin) {
+        const answer = await api.tabs.sendMessage(tabId, framePolicyMessage(childOrigin, feature), { frameId: parentId });
+        if (!answer || answer.ok !== true) return false;
+      }
+      frameId = parentId;
+      childOrigin = parentOrigin;
+    }
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The modal path: the prompt (normal flavor) or the test flavor's approval, then create/get. */
+async function runModal(request) {
   try {
     // A page's request alone is no activity (it must not keep the vault open); the person's is.
     const details = await withVault(
@@ -447,27 +546,201 @@ export async function handleWebAuthn(msg, sender, respond) {
     );
     const outcome = await decide(request, details);
     if (request.finished) return;
-    if (outcome.fallback) return finishRequest(request, answerFallback());
-    await withVault(async (current) => {
-      if (request.finished) return; // aborted or timed out while waiting for its turn: no writes
-      if (TEST_FLAVOR) await ensureTestVault(current);
-      if (request.kind === "create") {
-        const r = callCore(current, (c) => c.create(request.ctx, request.options, JSON.stringify(outcome.consent)));
-        await commitChanges(r.commit);
-        finishRequest(request, answerOk(r.response));
-        cleanupLater(r.commit);
-      } else {
-        const r = callCore(current, (c) => c.get(request.ctx, request.options, JSON.stringify(outcome.selection)));
-        // lastUsed is metadata: the page gets its answer first, the commit follows in this turn.
-        finishRequest(request, answerOk(r.response));
-        await commitChanges(r.commit).catch(() => {});
-        cleanupLater(r.commit);
-      }
-      broadcastChanged();
-    });
+    if (outcome.fallback) return await fallBack(request);
+    await complete(request, outcome);
   } catch (e) {
     finishRequest(request, pageError(asFailure(e)));
   }
+}
+
+/**
+ * "Use another device or security key": the browser's own WebAuthn takes the request. Browsers
+ * refuse a request from a page without focus ("the page does not have focus"), so the prompt
+ * window goes first and the page's window and tab get the focus back before the shim hands over.
+ */
+async function fallBack(request) {
+  const windowId = request.closedPromptWindow;
+  try {
+    if (typeof windowId === "number") {
+      await new Promise((r) => setTimeout(r, PROMPT_CLOSE_DELAY_MS));
+      await api.windows.remove(windowId).catch(() => {});
+    }
+    if (typeof request.windowId === "number") await api.windows.update(request.windowId, { focused: true }).catch(() => {});
+    if (typeof request.tabId === "number") await api.tabs.update(request.tabId, { active: true }).catch(() => {});
+  } finally {
+    finishRequest(request, answerFallback());
+  }
+}
+
+/** Creates or signs with the core and answers the page. */
+async function complete(request, outcome) {
+  await withVault(async (current) => {
+    if (request.finished) return; // aborted or timed out while waiting for its turn: no writes
+    if (TEST_FLAVOR) await ensureTestVault(current);
+    if (request.kind === "create") {
+      const r = callCore(current, (c) => c.create(request.ctx, request.options, JSON.stringify(outcome.consent)));
+      await commitChanges(r.commit);
+      finishRequest(request, answerOk(r.response));
+      cleanupLater(r.commit);
+    } else {
+      const r = callCore(current, (c) => c.get(request.ctx, request.options, JSON.stringify(outcome.selection)));
+      // lastUsed is metadata: the page gets its answer first, the commit follows in this turn.
+      finishRequest(request, answerOk(r.response));
+      await commitChanges(r.commit).catch(() => {});
+      cleanupLater(r.commit);
+    }
+    broadcastChanged();
+  });
+}
+
+/**
+ * A modal request Chromium's webAuthenticationProxy handed over (proxy.js). The origin is
+ * Chromium's; there is no tab: the answer goes back with complete*Request, always exactly once.
+ * "Use another device" cannot hand a proxied request back to Chromium: it ends in NotAllowedError.
+ */
+export async function handleProxyRequest(kind, requestId, origin, sameOriginWithAncestors, options) {
+  const key = `proxy/${requestId}`;
+  const respond = (answer) =>
+    completeProxied(
+      kind,
+      requestId,
+      answer.fallback
+        ? answerError("NotAllowedError", "Latchkey is the browser's passkey proxy: turn proxy mode off to use another device.")
+        : answer,
+    );
+  await ensureSettings();
+  if (!sameOriginWithAncestors) {
+    respond(answerError("NotAllowedError", "Latchkey's proxy mode does not serve this cross-origin frame."));
+    return;
+  }
+  if (!serves(origin, null)) {
+    respond(answerError("NotAllowedError", "Latchkey is not used on this site, and proxy mode has no other authenticator."));
+    return;
+  }
+  if (requests.has(key)) return;
+  /** @type {PendingRequest} */
+  const request = {
+    key,
+    requestId,
+    kind,
+    tabId: undefined,
+    windowId: undefined,
+    closedPromptWindow: null,
+    origin,
+    topOrigin: null,
+    ctx: JSON.stringify({ origin, topOrigin: null }),
+    options: JSON.stringify(options),
+    conditional: false,
+    chosen: null,
+    started: false,
+    finished: false,
+    timer: null,
+    prompt: null,
+    respond,
+    inspected: null,
+    pinVerified: false,
+  };
+  requests.set(key, request);
+  updateKeepalive();
+  request.timer = setTimeout(
+    () => finishRequest(request, answerError("NotAllowedError", "The operation either timed out or was not allowed.")),
+    timeoutOf(options),
+  );
+  await runModal(request);
+}
+
+/** Chromium cancelled a proxied request (the page aborted it): end it; its prompt closes. */
+export function handleProxyCanceled(requestId) {
+  const request = requests.get(`proxy/${requestId}`);
+  if (request) finishRequest(request, answerError("AbortError", "The operation was aborted."));
+}
+
+const conditionalOf = (msg, sender) => {
+  const request = requests.get(`${sender.tab?.id}/${sender.frameId ?? 0}/${msg.requestId}`);
+  return request && request.conditional && !request.finished ? request : null;
+};
+
+/**
+ * `autofill-list`: the autofill menu's entries for a pending conditional request — user names and
+ * display names of the passkeys the core finds for the request's rpId (checked against the
+ * caller's origin), or the vault's state when it cannot list them. Nothing secret.
+ */
+export async function handleAutofillList(msg, sender) {
+  const request = conditionalOf(msg, sender);
+  if (!request) return answerVaultError("NotAllowedError", "This request is no longer active.");
+  if (request.started) return { ok: { state: "busy", accounts: [] } };
+  try {
+    const details = await withVault((current) => detailsNow(current, request), { activity: false });
+    if (details.stage !== "consent") return { ok: { state: details.stage === "setup" ? "none" : "locked", accounts: [] } };
+    return {
+      ok: {
+        state: "unlocked",
+        accounts: details.candidates.map((c) => ({
+          credentialId: c.credentialId,
+          userName: c.userName,
+          userDisplayName: c.userDisplayName,
+        })),
+      },
+    };
+  } catch (e) {
+    // The request itself is invalid (e.g. an rpId this origin may not use): it ends with that error.
+    const f = asFailure(e);
+    finishRequest(request, pageError(f));
+    return answerVaultError(f.name, f.message);
+  }
+}
+
+/**
+ * `autofill-choose`: the person picked a passkey in the autofill menu (a trusted click or Enter on
+ * Latchkey's own menu: user presence) or asked to unlock. A locked vault, or a site that wants
+ * verification the PIN has not given yet, continues in the prompt window; otherwise the core
+ * signs at once.
+ */
+export async function handleAutofillChoose(msg, sender) {
+  const request = conditionalOf(msg, sender);
+  if (!request) return answerVaultError("NotAllowedError", "This request is no longer active.");
+  if (request.started) return { ok: true };
+  request.started = true;
+  if (msg.credentialId !== undefined) request.chosen = msg.credentialId;
+  (async () => {
+    try {
+      const details = await withVault((current) => {
+        if (TEST_FLAVOR) return ensureTestVault(current).then(() => detailsNow(current, request));
+        return detailsNow(current, request);
+      }, { activity: false });
+      const direct =
+        details.stage === "consent" && request.chosen !== null && details.candidates.length === 1 && (TEST_FLAVOR || !details.needsPin);
+      if (direct) {
+        const userVerified = TEST_FLAVOR ? true : request.pinVerified;
+        await complete(request, { selection: { credentialId: request.chosen, userPresent: true, userVerified } });
+        return;
+      }
+      const outcome = await decide(request, details);
+      if (request.finished) return;
+      if (outcome.fallback) return await fallBack(request);
+      await complete(request, outcome);
+    } catch (e) {
+      const f = asFailure(e);
+      if (!request.finished && f.name === "NotAllowedError" && request.conditional) {
+        // Cancelled in the prompt: the autofill request stays pending (the menu can be used again).
+        request.started = false;
+        request.chosen = null;
+        return;
+      }
+      finishRequest(request, pageError(f));
+    }
+  })();
+  return { ok: true };
+}
+
+/** `site-status`: may Latchkey serve this frame (isConditionalMediationAvailable)? */
+export async function handleSiteStatus(sender) {
+  const origin = senderOrigin(sender);
+  if (!origin || !sender.tab) return { ok: false };
+  await ensureSettings();
+  const frameId = sender.frameId ?? 0;
+  const topOrigin = frameId === 0 ? origin : sender.tab.url ? originOf(sender.tab.url) : null;
+  return { ok: topOrigin !== null && serves(origin, topOrigin) };
 }
 
 export function handleAbort(msg, sender) {

@@ -13,10 +13,16 @@
 import { api } from "../shared/browser.js";
 import { answerError, answerVaultError, parseMessage } from "../shared/messages.js";
 import { TEST_FLAVOR } from "../../flavor.js";
-import { asFailure, hasVault, onAlarm, onStorageChanged } from "./vault.js";
+import { asFailure, currentSettings, ensureSettings, hasVault, onAlarm, onStorageChanged, sanitizeSettings } from "./vault.js";
+import { listenProxy, syncProxy } from "./proxy.js";
 import {
   EXTENSION_ORIGIN,
   handleAbort,
+  handleAutofillChoose,
+  handleAutofillList,
+  handleSiteStatus,
+  handleProxyRequest,
+  handleProxyCanceled,
   handlePromptDecision,
   handlePromptDetails,
   handlePromptPin,
@@ -68,6 +74,18 @@ api.runtime.onMessage.addListener((message, sender, sendResponse) => {
     case "abort":
       if (isContentScript(sender)) handleAbort(msg, sender);
       return false;
+    case "autofill-list":
+      if (!isContentScript(sender)) return false;
+      reply(handleAutofillList(msg, sender), sendResponse);
+      return true;
+    case "autofill-choose":
+      if (!isContentScript(sender)) return false;
+      reply(handleAutofillChoose(msg, sender), sendResponse);
+      return true;
+    case "site-status":
+      if (!isContentScript(sender)) return false;
+      reply(handleSiteStatus(sender), sendResponse);
+      return true;
     case "prompt-details":
       if (!isExtensionPage(sender)) return false;
       reply(handlePromptDetails(msg, sender), sendResponse);
@@ -88,6 +106,19 @@ api.runtime.onMessage.addListener((message, sender, sendResponse) => {
 });
 
 api.storage.onChanged.addListener(onStorageChanged);
+
+// Proxy mode (Chromium, opt-in): listeners now, the attachment once the settings are read and
+// whenever they change.
+const wantsProxy = (s) => s.proxyMode === true && s.enabled !== false;
+listenProxy({
+  onRequest: (kind, requestId, origin, sameOrigin, options) => handleProxyRequest(kind, requestId, origin, sameOrigin, options),
+  onCanceled: handleProxyCanceled,
+  isUvpaa: () => ensureSettings().then(() => currentSettings().enabled),
+});
+ensureSettings().then(() => syncProxy(wantsProxy(currentSettings())));
+api.storage.onChanged.addListener((changes, area) => {
+  if (area === "local" && changes.settings) syncProxy(wantsProxy(sanitizeSettings(changes.settings.newValue)));
+});
 api.alarms?.onAlarm.addListener(onAlarm);
 api.windows?.onRemoved.addListener(onWindowRemoved);
 api.tabs?.onRemoved.addListener(onTabRemoved);

@@ -8,10 +8,16 @@
 // outlives the call that handles it. Never log PINs, keys, records or storage contents.
 
 import { api, sendMessage } from "../shared/browser.js";
-import { AUTO_LOCK_MINUTES, UV_POLICIES, vaultChangedMessage } from "../shared/messages.js";
+import { AUTO_LOCK_MINUTES, MAX_EXCLUDED_SITES, UV_POLICIES, isOrigin, vaultChangedMessage } from "../shared/messages.js";
 import init, { Latchkey } from "../../pkg/latchkey_wasm.js";
 
-export const SETTINGS_DEFAULTS = Object.freeze({ autoLockMinutes: 15, uvPolicy: "required" });
+export const SETTINGS_DEFAULTS = Object.freeze({
+  autoLockMinutes: 15,
+  uvPolicy: "required",
+  enabled: true,
+  excludedSites: [],
+  proxyMode: false,
+});
 
 const SETTINGS_KEY = "settings";
 const FAILURES_KEY = "vault:failures";
@@ -86,13 +92,39 @@ let isBusy = () => false;
 export const setBusyCheck = (fn) => {
   isBusy = fn;
 };
-export const currentSettings = () => ({ ...settings });
+export const currentSettings = () => ({ ...settings, excludedSites: [...settings.excludedSites] });
+
+/** Settings are read from storage once per worker life; serving decisions need them before any vault use. */
+let settingsLoaded = null;
+export function ensureSettings() {
+  settingsLoaded ??= api.storage.local.get(SETTINGS_KEY).then(
+    (all) => {
+      settings = sanitizeSettings(all[SETTINGS_KEY]);
+    },
+    () => {},
+  );
+  return settingsLoaded;
+}
+
+/** May Latchkey answer requests from `origin` (the caller) under `topOrigin` (the tab)? */
+export function serves(origin, topOrigin) {
+  if (!settings.enabled) return false;
+  return !settings.excludedSites.includes(origin) && (topOrigin === null || !settings.excludedSites.includes(topOrigin));
+}
 
 export function sanitizeSettings(v) {
   const s = v && typeof v === "object" ? v : {};
   return {
     autoLockMinutes: AUTO_LOCK_MINUTES.includes(s.autoLockMinutes) ? s.autoLockMinutes : SETTINGS_DEFAULTS.autoLockMinutes,
     uvPolicy: UV_POLICIES.includes(s.uvPolicy) ? s.uvPolicy : SETTINGS_DEFAULTS.uvPolicy,
+    // Off: every request goes to the browser's own WebAuthn.
+    enabled: s.enabled !== false,
+    // Origins where Latchkey never answers (the browser's own WebAuthn does), sorted, unique.
+    excludedSites: Array.isArray(s.excludedSites)
+      ? [...new Set(s.excludedSites.filter(isOrigin))].sort().slice(0, MAX_EXCLUDED_SITES)
+      : [],
+    // Chromium: take modal requests through chrome.webAuthenticationProxy (proxy.js). Off by default.
+    proxyMode: s.proxyMode === true,
   };
 }
 

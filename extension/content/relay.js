@@ -6,7 +6,8 @@
 // the browser-supplied `sender`, never from what the page says.
 //
 // Message shapes: docs/design.md and extension/shared/messages.js (this classic script cannot
-// import that module, so it builds the `webauthn` and `abort` messages by hand in those shapes).
+// import that module, so it builds its messages by hand in those shapes). It also draws the
+// autofill menu (conditional mediation) and answers the service worker's `frame-policy` questions.
 (() => {
   "use strict";
 
@@ -52,11 +53,12 @@
   };
 
   /**
-   * True when some ancestor frame has another origin. Such requests are handed back to the browser
-   * for now (cross-origin iframes are a later issue); the service worker checks the frame against
-   * the tab's top origin as well, from data the page cannot touch.
+   * `{cross, topSameOrigin}`: whether some ancestor has another origin, and whether the top frame
+   * (readable only when same-origin) has ours — A embeds B embeds A, which clientDataJSON cannot
+   * express with topOrigin alone (the browser gets such requests).
    */
-  const crossOriginAncestor = () => {
+  const ancestry = () => {
+    let cross = false;
     try {
       let w = window;
       while (w.parent !== w) {
@@ -65,18 +67,48 @@
         try {
           origin = parent.location.origin;
         } catch {
-          return true; // cross-origin windows refuse access
+          origin = null; // cross-origin windows refuse access
         }
-        if (origin !== location.origin) return true;
+        if (origin !== location.origin) cross = true;
         w = parent;
       }
-      return false;
     } catch {
-      return true;
+      return { cross: true, topSameOrigin: false };
     }
+    let topSameOrigin = false;
+    try {
+      topSameOrigin = window.top.location.origin === location.origin;
+    } catch {
+      topSameOrigin = false;
+    }
+    return { cross, topSameOrigin };
+  };
+  /**
+   * What the browser says about this frame, read here (the isolated world: the page cannot replace
+   * these objects): Chromium's permissions-policy answer (null where document.featurePolicy is
+   * missing, as in Firefox) and transient user activation.
+   */
+  const frameFacts = (kind) => {
+    const feature = kind === "create" ? "publickey-credentials-create" : "publickey-credentials-get";
+    let policyAllows = null;
+    try {
+      const fp = document.featurePolicy;
+      if (fp && typeof fp.allowsFeature === "function" && fp.features().includes(feature)) {
+        policyAllows = fp.allowsFeature(feature) === true;
+      }
+    } catch {
+      policyAllows = null;
+    }
+    let userActivation = false;
+    try {
+      userActivation = navigator.userActivation ? navigator.userActivation.isActive === true : false;
+    } catch {
+      userActivation = false;
+    }
+    return { policyAllows, userActivation };
   };
 
-  const onRequest = (id, kind, rawOptions) => {
+  const onRequest = (id, kind, rawOptions, conditional) => {
     // A JSON copy: the options become plain data of this world (in Firefox the page's objects
     // arrive wrapped), and nothing but JSON goes on to the service worker.
     let options;
@@ -90,18 +122,25 @@
       answer(id, error("TypeError", "The request options could not be read."));
       return;
     }
-    if (crossOriginAncestor()) {
-      answer(id, { fallback: true });
+    const anc = ancestry();
+    if (anc.cross && anc.topSameOrigin) {
+      answer(id, { fallback: true }); // A embeds B embeds A: the browser's own WebAuthn
       return;
     }
     if (pending.has(id)) return;
     pending.add(id);
-    send({ type: "webauthn", kind, requestId: id, options }).then(
+    const message = { type: "webauthn", kind, requestId: id, options };
+    if (conditional) message.mediation = "conditional";
+    if (anc.cross || window.top !== window) message.frame = frameFacts(kind);
+    if (conditional) autofill.start(id);
+    send(message).then(
       (result) => {
+        if (conditional) autofill.stop(id);
         if (!pending.delete(id)) return; // aborted meanwhile: the page has its answer
         answer(id, isAnswer(result) ? result : error("NotAllowedError", "Latchkey did not answer the request."));
       },
       () => {
+        if (conditional) autofill.stop(id);
         if (!pending.delete(id)) return;
         answer(
           id,
@@ -112,6 +151,7 @@
   };
 
   const onAbort = (id) => {
+    autofill.stop(id);
     if (!pending.delete(id)) return;
     send({ type: "abort", requestId: id }).catch(() => {});
   };
@@ -123,16 +163,291 @@
       const data = event.data;
       if (!isPlainObject(data)) return;
       const tag = data.__latchkey;
-      if (tag !== "req" && tag !== "abort") return;
+      if (tag !== "req" && tag !== "abort" && tag !== "cma") return;
       event.stopImmediatePropagation(); // our traffic is not the page's business
       const id = data.id;
       if (typeof id !== "string" || !ID_RE.test(id)) return;
       if (tag === "abort") {
         onAbort(id);
+      } else if (tag === "cma") {
+        // isConditionalMediationAvailable(): Latchkey can serve this frame (on, site not excluded).
+        post({ __latchkey: "ack", id });
+        send({ type: "site-status" }).then(
+          (r) => answer(id, { ok: { available: !!(r && r.ok === true) } }),
+          () => answer(id, { ok: { available: false } }),
+        );
       } else if (data.kind === "create" || data.kind === "get") {
-        onRequest(id, data.kind, data.options);
+        onRequest(id, data.kind, data.options, data.kind === "get" && data.mediation === "conditional");
       }
     },
     true,
   );
+  // ---- the permissions policy of our <iframe> children (for the service worker) ----------------
+  // Where the browser has no document.featurePolicy (Firefox), the service worker asks the parent
+  // frame's relay: does an <iframe> here, showing `origin`, list `feature` in its allow attribute?
+  // (An allowlist of '*', 'src', the origin, or none at all — which means 'src' — allows it.)
+  const FEATURES = ["publickey-credentials-create", "publickey-credentials-get"];
+  const iframeAllows = (frame, origin, feature) => {
+    let src;
+    try {
+      src = new URL(frame.src, document.baseURI).origin;
+    } catch {
+      return false;
+    }
+    if (src !== origin) return false;
+    for (const directive of (frame.getAttribute("allow") || "").split(";")) {
+      const [name, ...list] = directive.trim().split(/\s+/);
+      if (name !== feature) continue;
+      if (list.length === 0) return true;
+      return list.some((v) => v === "*" || v === "'src'" || v.replace(/^'|'$/g, "") === origin);
+    }
+    return false;
+  };
+  api.runtime.onMessage.addListener((message, sender, sendResponse) => {
+    if (!isPlainObject(message) || message.type !== "frame-policy" || sender.id !== api.runtime.id) return false;
+    if (sender.tab) return false; // from the service worker only
+    const { origin, feature } = message;
+    if (typeof origin !== "string" || !FEATURES.includes(feature)) return false;
+    const frames = [...document.querySelectorAll("iframe, frame")];
+    sendResponse({ ok: frames.some((f) => iframeAllows(f, origin, feature)) });
+    return false;
+  });
+
+  // ---- the autofill menu (conditional mediation) -----------------------------------------------
+  // Shown under the focused <input>/<textarea> whose autocomplete tokens include "webauthn" while
+  // a conditional get is pending in this frame. A closed shadow root on an element of our own:
+  // the page can neither read the accounts nor style the menu. Only trusted input (a person's
+  // click, ArrowUp/ArrowDown/Enter/Escape) drives it; choosing an entry is the user presence.
+  const autofill = (() => {
+    let requestId = null;
+    let anchor = null; // the input the menu belongs to
+    let host = null;
+    let root = null;
+    let items = []; // [{el, credentialId|null}]
+    let active = -1;
+    let listSeq = 0;
+
+    const wantsAutofill = (el) =>
+      (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement) &&
+      (el.getAttribute("autocomplete") || "").toLowerCase().split(/\s+/).includes("webauthn");
+
+    const STYLE = `
+      :host { all: initial; }
+      .menu { font: 14px/1.35 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1b1f24;
+        background: #fff; border: 1px solid #c9ced6; border-radius: 8px; box-shadow: 0 6px 24px rgba(0,0,0,.18);
+        max-width: 360px; overflow: hidden; }
+      .head { display: flex; align-items: center; gap: 6px; padding: 6px 10px; font-size: 12px; color: #57606a;
+        border-bottom: 1px solid #e5e8ec; }
+      .logo { width: 14px; height: 14px; border-radius: 3px; background: #3b5bdb; color: #fff; font-size: 10px;
+        font-weight: 700; display: inline-flex; align-items: center; justify-content: center; }
+      [role=listbox] { margin: 0; padding: 4px; list-style: none; max-height: 260px; overflow-y: auto; }
+      [role=option] { display: flex; flex-direction: column; padding: 7px 10px; border-radius: 6px; cursor: pointer; }
+      [role=option] .name { font-weight: 600; }
+      [role=option] .sub { font-size: 12px; color: #57606a; }
+      [role=option][aria-selected=true] { background: #3b5bdb; color: #fff; }
+      [role=option][aria-selected=true] .sub { color: #e7ecff; }
+      @media (prefers-color-scheme: dark) {
+        .menu { background: #23272e; color: #e6e8eb; border-color: #3d434c; box-shadow: 0 6px 24px rgba(0,0,0,.5); }
+        .head { color: #a3acb9; border-color: #343a42; }
+        [role=option] .sub { color: #a3acb9; }
+        [role=option][aria-selected=true] { background: #5c7cfa; color: #fff; }
+      }`;
+
+    const place = () => {
+      if (!host || !anchor) return;
+      const r = anchor.getBoundingClientRect();
+      host.style.setProperty("top", `${Math.round(r.bottom + 4)}px`, "important");
+      host.style.setProperty("left", `${Math.round(Math.max(4, r.left))}px`, "important");
+      host.style.setProperty("min-width", `${Math.round(Math.min(360, Math.max(240, r.width)))}px`, "important");
+    };
+
+    const close = () => {
+      if (host) host.remove();
+      host = null;
+      root = null;
+      items = [];
+      active = -1;
+      anchor = null;
+      listSeq++;
+    };
+
+    const highlight = (i) => {
+      active = i;
+      items.forEach((it, k) => it.el.setAttribute("aria-selected", k === i ? "true" : "false"));
+      if (i >= 0) items[i].el.scrollIntoView({ block: "nearest" });
+    };
+
+    const choose = (i) => {
+      const it = items[i];
+      const id = requestId;
+      if (!it || id === null) return;
+      close();
+      const m = it.credentialId === null
+        ? { type: "autofill-choose", requestId: id, unlock: true }
+        : { type: "autofill-choose", requestId: id, credentialId: it.credentialId };
+      send(m).catch(() => {});
+    };
+
+    const option = (name, sub, credentialId) => {
+      const el = document.createElement("li");
+      el.setAttribute("role", "option");
+      el.setAttribute("aria-selected", "false");
+      const n = document.createElement("span");
+      n.className = "name";
+      n.textContent = name; // text only: names come from the vault, never markup
+      el.append(n);
+      if (sub) {
+        const d = document.createElement("span");
+        d.className = "sub";
+        d.textContent = sub;
+        el.append(d);
+      }
+      const index = items.length;
+      // mousedown would move the focus away from the field; the choice is made on the click.
+      el.addEventListener("mousedown", (e) => e.preventDefault());
+      el.addEventListener("click", (e) => {
+        if (!e.isTrusted) return;
+        e.preventDefault();
+        e.stopPropagation();
+        choose(index);
+      });
+      el.addEventListener("mousemove", (e) => e.isTrusted && highlight(index));
+      items.push({ el, credentialId });
+      return el;
+    };
+
+    const show = (input, entries) => {
+      close();
+      anchor = input;
+      host = document.createElement("latchkey-autofill");
+      for (const [k, v] of [["position", "fixed"], ["z-index", "2147483647"], ["display", "block"], ["margin", "0"],
+        ["padding", "0"], ["border", "0"], ["width", "auto"], ["height", "auto"], ["visibility", "visible"],
+        ["opacity", "1"], ["transform", "none"], ["filter", "none"], ["pointer-events", "auto"]]) {
+        host.style.setProperty(k, v, "important");
+      }
+      root = host.attachShadow({ mode: "closed" });
+      const style = document.createElement("style");
+      style.textContent = STYLE;
+      const menu = document.createElement("div");
+      menu.className = "menu";
+      const head = document.createElement("div");
+      head.className = "head";
+      const logo = document.createElement("span");
+      logo.className = "logo";
+      logo.textContent = "L";
+      logo.setAttribute("aria-hidden", "true");
+      const title = document.createElement("span");
+      title.textContent = "Passkeys from Latchkey";
+      title.id = "lk-title";
+      head.append(logo, title);
+      const list = document.createElement("ul");
+      list.setAttribute("role", "listbox");
+      list.setAttribute("aria-labelledby", "lk-title");
+      for (const e of entries) list.append(option(e.name, e.sub, e.credentialId));
+      menu.append(head, list);
+      root.append(style, menu);
+      (document.body || document.documentElement).append(host);
+      place();
+    };
+
+    const open = (input) => {
+      const id = requestId;
+      if (id === null || !wantsAutofill(input)) return;
+      const seq = ++listSeq;
+      send({ type: "autofill-list", requestId: id }).then(
+        (r) => {
+          if (seq !== listSeq || requestId !== id || document.activeElement !== input) return;
+          const v = r && isPlainObject(r.ok) ? r.ok : null;
+          if (!v) return;
+          let entries = [];
+          if (v.state === "unlocked" && Array.isArray(v.accounts)) {
+            entries = v.accounts
+              .filter((a) => isPlainObject(a) && typeof a.credentialId === "string")
+              .map((a) => {
+                const userName = typeof a.userName === "string" ? a.userName : "";
+                const display = typeof a.userDisplayName === "string" ? a.userDisplayName : "";
+                return { name: display || userName || "(no name)", sub: display && userName !== display ? userName : "", credentialId: a.credentialId };
+              });
+          } else if (v.state === "locked") {
+            entries = [{ name: "Unlock Latchkey", sub: "to use your passkeys on this site", credentialId: null }];
+          } else if (v.state === "none") {
+            entries = [{ name: "Set up Latchkey", sub: "to use passkeys on this site", credentialId: null }];
+          }
+          if (entries.length > 0) show(input, entries);
+        },
+        () => {},
+      );
+    };
+
+    document.addEventListener(
+      "focusin",
+      (e) => {
+        if (!e.isTrusted || requestId === null) return;
+        const t = e.target;
+        if (t === anchor && host) return;
+        close();
+        if (wantsAutofill(t)) open(t);
+      },
+      true,
+    );
+    document.addEventListener(
+      "focusout",
+      (e) => {
+        if (e.target === anchor) setTimeout(() => document.activeElement !== anchor && close(), 0);
+      },
+      true,
+    );
+    // Clicking into a field that already has the focus reopens the menu.
+    document.addEventListener(
+      "mousedown",
+      (e) => {
+        if (!e.isTrusted || requestId === null || host) return;
+        const t = e.target;
+        if (t === document.activeElement && wantsAutofill(t)) open(t);
+      },
+      true,
+    );
+    window.addEventListener(
+      "keydown",
+      (e) => {
+        if (!e.isTrusted || requestId === null) return;
+        if (!host) {
+          if (e.key === "ArrowDown" && e.target === document.activeElement && wantsAutofill(e.target)) {
+            e.preventDefault();
+            open(e.target);
+          }
+          return;
+        }
+        if (e.target !== anchor) return;
+        const n = items.length;
+        let handled = true;
+        if (e.key === "ArrowDown") highlight(active < 0 ? 0 : (active + 1) % n);
+        else if (e.key === "ArrowUp") highlight(active <= 0 ? n - 1 : active - 1);
+        else if (e.key === "Enter" && active >= 0) choose(active);
+        else if (e.key === "Escape") close();
+        else handled = false;
+        if (handled) {
+          // Keys meant for the menu never reach the page (no form submit on Enter).
+          e.preventDefault();
+          e.stopImmediatePropagation();
+        }
+      },
+      true,
+    );
+    window.addEventListener("scroll", place, true);
+    window.addEventListener("resize", place, true);
+
+    return {
+      start(id) {
+        requestId = id;
+        const f = document.activeElement;
+        if (f && wantsAutofill(f)) open(f);
+      },
+      stop(id) {
+        if (requestId !== id) return;
+        requestId = null;
+        close();
+      },
+    };
+  })();
 })();

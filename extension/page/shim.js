@@ -626,9 +626,10 @@
     } catch (e) {
       return rejected(e);
     }
-    // No publicKey, conditional mediation (autofill: a later issue) or a mediation value the
-    // browser rejects itself: the browser's own implementation answers.
-    if (publicKey === undefined || (mediation !== undefined && !MODAL_MEDIATIONS[mediation])) {
+    // Conditional mediation (autofill) is Latchkey's for get; conditional create, a request without
+    // publicKey, or a mediation value the browser rejects itself: the browser's own implementation.
+    const conditional = kind === "get" && mediation === "conditional";
+    if (publicKey === undefined || (mediation !== undefined && !MODAL_MEDIATIONS[mediation] && !conditional)) {
       return apply(original, self, args);
     }
     if (signal !== undefined && !isAbortSignal(signal)) return apply(original, self, args);
@@ -706,7 +707,7 @@
         ACK_TIMEOUT_MS,
       ]);
       try {
-        post({ __latchkey: "req", id, kind, options: json });
+        post(conditional ? { __latchkey: "req", id, kind, options: json, mediation: "conditional" } : { __latchkey: "req", id, kind, options: json });
       } catch {
         finish();
         fallback();
@@ -735,6 +736,65 @@
       configurable: true,
     });
   };
+  // PublicKeyCredential.isConditionalMediationAvailable(): true when Latchkey serves this frame
+  // (switched on, site not excluded — the relay asks the service worker); otherwise, or without an
+  // answer from the relay, the browser's own answer.
+  const PKC = PublicKeyCredential;
+  const origCma = PKC.isConditionalMediationAvailable;
+  if (typeof origCma === "function") {
+    const cma = {
+      isConditionalMediationAvailable() {
+        const self = this;
+        const args = arguments;
+        return new PromiseCtor((resolve, reject) => {
+          const id = newId();
+          let done = false;
+          let ackTimer;
+          const browsers = () => {
+            try {
+              resolve(apply(origCma, self, args));
+            } catch (e) {
+              reject(e);
+            }
+          };
+          const finish = () => {
+            done = true;
+            delete pending[id];
+            clearTimeoutFn(ackTimer);
+          };
+          pending[id] = {
+            ack() {
+              clearTimeoutFn(ackTimer);
+            },
+            settle(result) {
+              if (done) return;
+              finish();
+              const ok = own(result, "ok");
+              if (ok !== null && typeof ok === "object" && own(ok, "available") === true) resolve(true);
+              else browsers();
+            },
+          };
+          ackTimer = apply(setTimeoutFn, win, [
+            () => {
+              if (done) return;
+              finish();
+              browsers();
+            },
+            ACK_TIMEOUT_MS,
+          ]);
+          try {
+            post({ __latchkey: "cma", id });
+          } catch {
+            finish();
+            browsers();
+          }
+        });
+      },
+    }.isConditionalMediationAvailable;
+    disguise(cma, origCma);
+    replace(PKC, "isConditionalMediationAvailable", cma);
+  }
+
   replace(CCProto, "create", replacements.create);
   replace(CCProto, "get", replacements.get);
   replace(Function.prototype, "toString", toStringReplacement);

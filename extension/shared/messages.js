@@ -2,8 +2,9 @@
 // messages for the vault"), with a constructor and a validator for each type (type "a-b" → aBMessage). The service worker validates every message it gets
 // with `parseMessage` and ignores or rejects anything that does not fit.
 //
-// relay.js is a classic content script and cannot import this module; it builds its two messages
-// (`webauthn`, `abort`) by hand in exactly the shapes below, and the service worker checks them here.
+// relay.js is a classic content script and cannot import this module; it builds its messages
+// (`webauthn`, `abort`, `autofill-list`, `autofill-choose`, `site-status`) by hand in exactly the shapes
+// below, and the service worker checks them here; it checks `frame-policy` (sw → relay) itself.
 
 /** @typedef {"create" | "get"} Kind */
 
@@ -17,14 +18,31 @@
 /**
  * relay → sw: a page's navigator.credentials request. `options` is the L3 JSON form
  * (PublicKeyCredentialCreationOptionsJSON / PublicKeyCredentialRequestOptionsJSON).
- * @typedef {{type: "webauthn", kind: Kind, requestId: string, options: Record<string, unknown>}} WebAuthnMessage
+ * @typedef {{type: "webauthn", kind: Kind, requestId: string, options: Record<string, unknown>,
+ *   mediation?: "conditional", frame?: FrameFacts}} WebAuthnMessage
  */
 /** relay → sw: the page aborted request `requestId` (no answer). @typedef {{type: "abort", requestId: string}} AbortMessage */
+/**
+ * `webauthn.mediation: "conditional"` (get only): an autofill request, answered once the person picked
+ * a passkey in the menu. `webauthn.frame` (subframes): what the relay read from the browser in its
+ * isolated world — Chromium's featurePolicy answer for this kind (null where the browser has none)
+ * and `navigator.userActivation.isActive`.
+ * @typedef {{policyAllows: boolean|null, userActivation: boolean}} FrameFacts
+ */
+/** relay → sw: the accounts for the autofill menu of conditional request `requestId`. @typedef {{type: "autofill-list", requestId: string}} AutofillListMessage */
+/** relay → sw: the person chose in the autofill menu (`credentialId`) or asked to unlock (`unlock: true`). @typedef {{type: "autofill-choose", requestId: string, credentialId?: string, unlock?: true}} AutofillChooseMessage */
+/** relay → sw: may Latchkey serve this frame (isConditionalMediationAvailable)? → {ok: boolean}. @typedef {{type: "site-status"}} SiteStatusMessage */
+/**
+ * sw → a parent frame's relay (tabs.sendMessage to that frame): does an <iframe> here whose src has
+ * `origin` allow `feature` (its `allow` attribute)? → {ok: boolean}. Used where the browser has no
+ * document.featurePolicy (Firefox).
+ * @typedef {{type: "frame-policy", origin: string, feature: "publickey-credentials-create"|"publickey-credentials-get"}} FramePolicyMessage
+ */
 /** prompt page → sw: what to show. @typedef {{type: "prompt-details", promptId: string}} PromptDetailsMessage */
 /**
  * prompt page → sw: what the user chose (no answer beyond an acknowledgement).
  * @typedef {"save" | "signin" | "other-device" | "cancel"} Decision
- * @typedef {{type: "prompt-decision", promptId: string, decision: Decision, credentialId?: string}} PromptDecisionMessage
+ * @typedef {{type: "prompt-decision", promptId: string, decision: Decision, credentialId?: string, confirmReplace?: true}} PromptDecisionMessage
  */
 /**
  * prompt page → sw: a PIN for the prompt's request: `create: true` sets up a new vault with it,
@@ -47,13 +65,14 @@
 /** → true (only a deleted one). @typedef {{type: "passkey-purge", credentialId: string}} PasskeyPurgeMessage */
 /**
  * → Settings. At least one field; the other keeps its value.
- * @typedef {{type: "settings-set", autoLockMinutes?: AutoLockMinutes, uvPolicy?: UvPolicy}} SettingsSetMessage
+ * @typedef {{type: "settings-set", autoLockMinutes?: AutoLockMinutes, uvPolicy?: UvPolicy, enabled?: boolean, excludedSites?: string[], proxyMode?: boolean}} SettingsSetMessage
  */
 /** → true (opens the options page). @typedef {{type: "open-manager"}} OpenManagerMessage */
 /** sw → extension pages (broadcast, no answer): refresh. @typedef {{type: "vault-changed"}} VaultChangedMessage */
 
 /**
- * @typedef {WebAuthnMessage | AbortMessage | PromptDetailsMessage | PromptDecisionMessage | PromptPinMessage |
+ * @typedef {WebAuthnMessage | AbortMessage | AutofillListMessage | AutofillChooseMessage | SiteStatusMessage |
+ *   FramePolicyMessage | PromptDetailsMessage | PromptDecisionMessage | PromptPinMessage |
  *   VaultStatusMessage | VaultCreateMessage | VaultUnlockMessage | VaultLockMessage | VaultChangePinMessage |
  *   ListPasskeysMessage | PasskeyRenameMessage | PasskeyDeleteMessage | PasskeyRestoreMessage |
  *   PasskeyPurgeMessage | SettingsSetMessage | OpenManagerMessage | VaultChangedMessage} Message
@@ -128,6 +147,10 @@ export const VAULT_ERROR_NAMES = Object.freeze([
 ]);
 export const AUTO_LOCK_MINUTES = Object.freeze([0, 1, 5, 15, 60, 240]);
 export const UV_POLICIES = Object.freeze(["required", "preferred"]);
+export const MAX_EXCLUDED_SITES = 1000;
+/** An origin as the browser prints it: scheme://host[:port], nothing else. */
+const ORIGIN_RE = /^[a-z][a-z0-9+.-]*:\/\/[^/?#\s]{1,253}$/;
+export const isOrigin = (v) => typeof v === "string" && v.length <= 300 && ORIGIN_RE.test(v);
 export const MAX_PIN_LENGTH = 1024;
 export const MAX_LABEL_LENGTH = 100; // characters (code points), as the core counts them
 
@@ -152,10 +175,12 @@ export const abortMessage = (requestId) => ({ type: "abort", requestId });
 /** @returns {PromptDetailsMessage} */
 export const promptDetailsMessage = (promptId) => ({ type: "prompt-details", promptId });
 /** @returns {PromptDecisionMessage} */
-export const promptDecisionMessage = (promptId, decision, credentialId) =>
-  credentialId === undefined || credentialId === null
-    ? { type: "prompt-decision", promptId, decision }
-    : { type: "prompt-decision", promptId, decision, credentialId };
+export const promptDecisionMessage = (promptId, decision, credentialId, confirmReplace) => {
+  const m = /** @type {PromptDecisionMessage} */ ({ type: "prompt-decision", promptId, decision });
+  if (credentialId !== undefined && credentialId !== null) m.credentialId = credentialId;
+  if (confirmReplace === true) m.confirmReplace = true;
+  return m;
+};
 /** @returns {PromptPinMessage} */
 export const promptPinMessage = (promptId, pin, create) =>
   create === true ? { type: "prompt-pin", promptId, pin, create: true } : { type: "prompt-pin", promptId, pin };
@@ -187,10 +212,18 @@ export const settingsSetMessage = (settings) => {
   const m = /** @type {SettingsSetMessage} */ ({ type: "settings-set" });
   if (settings.autoLockMinutes !== undefined) m.autoLockMinutes = settings.autoLockMinutes;
   if (settings.uvPolicy !== undefined) m.uvPolicy = settings.uvPolicy;
+  if (settings.enabled !== undefined) m.enabled = settings.enabled;
+  if (settings.excludedSites !== undefined) m.excludedSites = settings.excludedSites;
+  if (settings.proxyMode !== undefined) m.proxyMode = settings.proxyMode;
   return m;
 };
 /** @returns {OpenManagerMessage} */
 export const openManagerMessage = () => ({ type: "open-manager" });
+export const autofillListMessage = (requestId) => ({ type: "autofill-list", requestId });
+export const autofillChooseMessage = (requestId, credentialId) =>
+  credentialId === null ? { type: "autofill-choose", requestId, unlock: true } : { type: "autofill-choose", requestId, credentialId };
+export const siteStatusMessage = () => ({ type: "site-status" });
+export const framePolicyMessage = (origin, feature) => ({ type: "frame-policy", origin, feature });
 /** @returns {VaultChangedMessage} */
 export const vaultChangedMessage = () => ({ type: "vault-changed" });
 
@@ -236,19 +269,36 @@ export function parseMessage(m) {
   if (!isPlainObject(m) || typeof m.type !== "string") return null;
   switch (m.type) {
     case "webauthn":
-      return hasOnly(m, ["type", "kind", "requestId", "options"]) &&
+      return hasOnly(m, ["type", "kind", "requestId", "options", "mediation", "frame"]) &&
         KINDS.includes(m.kind) &&
         isId(m.requestId) &&
-        isPlainObject(m.options)
+        isPlainObject(m.options) &&
+        (m.mediation === undefined || (m.mediation === "conditional" && m.kind === "get")) &&
+        (m.frame === undefined ||
+          (isPlainObject(m.frame) &&
+            hasExactly(m.frame, ["policyAllows", "userActivation"]) &&
+            (m.frame.policyAllows === null || typeof m.frame.policyAllows === "boolean") &&
+            typeof m.frame.userActivation === "boolean"))
         ? /** @type {WebAuthnMessage} */ (m)
         : null;
     case "abort":
       return hasOnly(m, ["type", "requestId"]) && isId(m.requestId) ? /** @type {AbortMessage} */ (m) : null;
+    case "autofill-list":
+      return hasExactly(m, ["type", "requestId"]) && isId(m.requestId) ? /** @type {AutofillListMessage} */ (m) : null;
+    case "autofill-choose":
+      return hasOnly(m, ["type", "requestId", "credentialId", "unlock"]) &&
+        isId(m.requestId) &&
+        (m.unlock === true ? m.credentialId === undefined : isCredentialId(m.credentialId))
+        ? /** @type {AutofillChooseMessage} */ (m)
+        : null;
+    case "site-status":
+      return hasOnly(m, ["type"]) ? /** @type {SiteStatusMessage} */ (m) : null;
     case "prompt-details":
       return hasOnly(m, ["type", "promptId"]) && isId(m.promptId) ? /** @type {PromptDetailsMessage} */ (m) : null;
     case "prompt-decision":
-      return hasOnly(m, ["type", "promptId", "decision", "credentialId"]) &&
+      return hasOnly(m, ["type", "promptId", "decision", "credentialId", "confirmReplace"]) &&
         isId(m.promptId) &&
+        (m.confirmReplace === undefined || m.confirmReplace === true) &&
         DECISIONS.includes(m.decision) &&
         (m.credentialId === undefined || isCredentialId(m.credentialId))
         ? /** @type {PromptDecisionMessage} */ (m)
@@ -282,8 +332,12 @@ export function parseMessage(m) {
     case "passkey-purge":
       return hasExactly(m, ["type", "credentialId"]) && isCredentialId(m.credentialId) ? /** @type {Message} */ (m) : null;
     case "settings-set":
-      return hasOnly(m, ["type", "autoLockMinutes", "uvPolicy"]) &&
-        ("autoLockMinutes" in m || "uvPolicy" in m) &&
+      return hasOnly(m, ["type", "autoLockMinutes", "uvPolicy", "enabled", "excludedSites", "proxyMode"]) &&
+        ("autoLockMinutes" in m || "uvPolicy" in m || "enabled" in m || "excludedSites" in m || "proxyMode" in m) &&
+        (m.enabled === undefined || typeof m.enabled === "boolean") &&
+        (m.proxyMode === undefined || typeof m.proxyMode === "boolean") &&
+        (m.excludedSites === undefined ||
+          (Array.isArray(m.excludedSites) && m.excludedSites.length <= MAX_EXCLUDED_SITES && m.excludedSites.every(isOrigin))) &&
         (m.autoLockMinutes === undefined || AUTO_LOCK_MINUTES.includes(m.autoLockMinutes)) &&
         (m.uvPolicy === undefined || UV_POLICIES.includes(m.uvPolicy))
         ? /** @type {SettingsSetMessage} */ (m)

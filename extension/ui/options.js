@@ -58,6 +58,7 @@ async function refresh() {
   status = answer.ok;
   $("status").hidden = true;
   $("flavor").hidden = status.flavor !== "test";
+  renderSites();
   renderState();
   renderBanners();
 
@@ -546,6 +547,71 @@ async function saveSettings() {
 $("auto-lock").addEventListener("change", saveSettings);
 input("uv-required").addEventListener("change", saveSettings);
 input("uv-preferred").addEventListener("change", saveSettings);
+
+// ---- websites: the global switch and per-site exclusions --------------------------------------
+
+function renderSites() {
+  const s = (status && status.settings) || {};
+  input("enabled").checked = s.enabled !== false;
+  const proxy = (status && status.proxy) || { available: false };
+  $("proxy-box").hidden = !proxy.available;
+  input("proxy-mode").checked = s.proxyMode === true;
+  $("proxy-error").textContent =
+    s.proxyMode === true && !proxy.attached && proxy.error ? `Not active: ${proxy.error}` : "";
+  const sites = Array.isArray(s.excludedSites) ? s.excludedSites : [];
+  $("excluded-empty").hidden = sites.length > 0;
+  $("excluded-list").replaceChildren(
+    ...sites.map((site) =>
+      el(
+        "li",
+        { className: "row" },
+        el("span", { className: "row-title mono", text: site }),
+        el("button", {
+          type: "button",
+          className: "small",
+          text: "Remove",
+          attrs: { "aria-label": `Remove ${site}` },
+          on: { click: () => saveSites({ excludedSites: sites.filter((x) => x !== site) }) },
+        }),
+      ),
+    ),
+  );
+}
+
+async function saveSites(changes) {
+  $("sites-status").textContent = "";
+  const answer = await ask(msg.settingsSet(changes));
+  if (answer.error) {
+    $("sites-status").textContent = `Not saved: ${errorText(answer.error)}`;
+    $("sites-status").classList.add("failed");
+    return false;
+  }
+  $("sites-status").classList.remove("failed");
+  $("sites-status").textContent = "Saved.";
+  if (status) {
+    status.settings = answer.ok;
+    renderSites();
+  }
+  return true;
+}
+input("enabled").addEventListener("change", () => saveSites({ enabled: input("enabled").checked }));
+input("proxy-mode").addEventListener("change", () => saveSites({ proxyMode: input("proxy-mode").checked }));
+$("exclude-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const field = input("exclude-site");
+  let origin = null;
+  try {
+    const raw = field.value.trim();
+    const u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(raw) ? raw : `https://${raw}`);
+    if (u.protocol === "http:" || u.protocol === "https:") origin = u.origin;
+  } catch {
+    origin = null;
+  }
+  setFieldError(field, $("exclude-site-error"), origin ? "" : "Enter a site address such as https://example.com.");
+  if (!origin) return field.focus();
+  const sites = (status && status.settings && status.settings.excludedSites) || [];
+  if (await saveSites({ excludedSites: [...new Set([...sites, origin])] })) field.value = "";
+});
 
 // ---- change PIN --------------------------------------------------------------------------------
 

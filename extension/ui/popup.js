@@ -15,6 +15,7 @@ import {
   setFieldError,
   version,
 } from "./ui.js";
+import { api } from "../shared/browser.js";
 
 const pin = /** @type {HTMLInputElement} */ ($("pin"));
 const unlockButton = /** @type {HTMLButtonElement} */ ($("unlock"));
@@ -202,3 +203,42 @@ onVaultChanged(() => {
 });
 
 await refresh();
+
+// ---- this site: "Never use Latchkey on this site" ------------------------------------------------
+
+/** The active tab's origin (http/https only), or null. */
+async function activeOrigin() {
+  try {
+    const [tab] = await api.tabs.query({ active: true, currentWindow: true });
+    const u = tab && tab.url ? new URL(tab.url) : null;
+    return u && (u.protocol === "https:" || u.protocol === "http:") ? u.origin : null;
+  } catch {
+    return null;
+  }
+}
+
+async function renderSite() {
+  const origin = await activeOrigin();
+  const box = $("site-box");
+  if (!origin) {
+    box.hidden = true;
+    return;
+  }
+  const answer = await ask(msg.vaultStatus());
+  const s = answer.ok && answer.ok.settings ? answer.ok.settings : null;
+  if (!s) return;
+  box.hidden = false;
+  const check = /** @type {HTMLInputElement} */ ($("exclude-here"));
+  check.checked = Array.isArray(s.excludedSites) && s.excludedSites.includes(origin);
+  $("exclude-here-hint").textContent =
+    s.enabled === false
+      ? "Latchkey is switched off for all sites (Manage passkeys → Websites)."
+      : `${new URL(origin).host}: the browser's own passkey support is used instead.`;
+  check.onchange = async () => {
+    const now = await ask(msg.vaultStatus());
+    const sites = (now.ok && now.ok.settings && now.ok.settings.excludedSites) || [];
+    const next = check.checked ? [...new Set([...sites, origin])] : sites.filter((x) => x !== origin);
+    await ask(msg.settingsSet({ excludedSites: next }));
+  };
+}
+renderSite();

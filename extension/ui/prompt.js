@@ -23,6 +23,7 @@ const cancel = /** @type {HTMLButtonElement} */ ($("cancel"));
 const pin = /** @type {HTMLInputElement} */ ($("pin"));
 const newPin = /** @type {HTMLInputElement} */ ($("new-pin"));
 const confirmPin = /** @type {HTMLInputElement} */ ($("confirm-pin"));
+const replace = /** @type {HTMLInputElement} */ ($("replace"));
 
 /** @type {any} the details being shown */
 let details = null;
@@ -49,12 +50,12 @@ function setButtonsDisabled(disabled) {
   if (!disabled && waiting) primary.disabled = true;
 }
 
-async function decide(decision, credentialId) {
+async function decide(decision, credentialId, confirmReplace) {
   if (sent) return;
   sent = true;
   stopCountdown();
   for (const b of document.querySelectorAll("button")) /** @type {HTMLButtonElement} */ (b).disabled = true;
-  const answer = await ask(msg.promptDecision(promptId, decision, credentialId));
+  const answer = await ask(msg.promptDecision(promptId, decision, credentialId, confirmReplace));
   if (answer.error && answer.error.name !== "Unavailable" && (decision === "save" || decision === "signin")) {
     // Refused (e.g. the PIN is still needed): the request goes on and the window stays open.
     sent = false;
@@ -87,7 +88,8 @@ function render(d, done = "") {
   clearTimeout(guardTimer);
 
   // Reset everything a previous stage may have shown.
-  for (const id of ["intro", "site", "account", "choices", "note", "setup", "pin-box"]) $(id).hidden = true;
+  for (const id of ["intro", "site", "account", "choices", "note", "setup", "pin-box", "replace-box"]) $(id).hidden = true;
+  replace.checked = false;
   $("choice-list").replaceChildren();
   $("intro").classList.remove("done");
   for (const input of [pin, newPin, confirmPin]) input.value = "";
@@ -99,7 +101,7 @@ function render(d, done = "") {
   if (d.rpId) {
     $("site").hidden = false;
     $("rp-id").textContent = siteText(d);
-    $("origin").textContent = d.origin ? `asked by ${d.origin}` : "";
+    $("origin").textContent = d.origin ? `asked by ${d.origin}${d.topOrigin ? ` in a frame on ${d.topOrigin}` : ""}` : "";
   } else if (d.origin) {
     // Before the vault is open only the asking page's origin is known.
     $("site").hidden = false;
@@ -130,13 +132,19 @@ function render(d, done = "") {
     focusTarget = pin;
   } else if (isCreate) {
     if (done) showDone(done);
-    $("title").textContent = d.excluded ? "This passkey already exists" : "Save a passkey?";
-    primary.textContent = d.excluded ? "OK" : "Save passkey";
+    $("title").textContent = d.excluded ? "This passkey already exists" : "Save passkey in Latchkey?";
+    primary.textContent = d.excluded ? "OK" : "Save passkey in Latchkey";
     $("account").hidden = false;
     $("user-display-name").textContent = d.userDisplayName || d.userName || "(no name)";
     $("user-name").textContent = d.userDisplayName && d.userName && d.userName !== d.userDisplayName ? d.userName : "";
     if (d.excluded) notes.push("Latchkey already has a passkey for this account on this site. Nothing new will be saved.");
-    else if (d.replaces) notes.push("Latchkey already has a passkey for this account on this site. Saving replaces it.");
+    else if (d.replaces) {
+      notes.push(
+        "Latchkey already has a passkey for this account on this site. Saving a new one replaces it " +
+          "(the old one stays in \u201cRecently deleted\u201d for 30 days).",
+      );
+      $("replace-box").hidden = false;
+    }
   } else {
     if (done) showDone(done);
     $("title").textContent = "Sign in with a passkey?";
@@ -207,7 +215,9 @@ function render(d, done = "") {
   guardTimer = setTimeout(() => {
     if (sent) return;
     setButtonsDisabled(false);
-    if (!(focusTarget instanceof HTMLInputElement)) focusTarget.focus();
+    // Only if the person has not moved the focus already (e.g. onto an account).
+    const moved = document.activeElement && document.activeElement !== document.body && document.activeElement !== focusTarget;
+    if (!(focusTarget instanceof HTMLInputElement) && !moved) focusTarget.focus();
   }, INPUT_GUARD_MS);
 
   if (typeof d.retryAfterMs === "number" && d.retryAfterMs > 0 && !$("pin-box").hidden) startWait(d.retryAfterMs);
@@ -298,6 +308,13 @@ form.addEventListener("submit", async (event) => {
   const isCreate = details.kind === "create";
   const checked = /** @type {HTMLInputElement|null} */ (form.querySelector('input[name="account"]:checked'));
   const credentialId = isCreate ? undefined : checked ? checked.value : details.candidates[0].credentialId;
+  const replacing = isCreate && details.replaces && !details.excluded;
+  if (replacing && !replace.checked) {
+    $("note").textContent = "Tick \u201cReplace the existing passkey\u201d to save the new one, or cancel.";
+    $("note").hidden = false;
+    replace.focus();
+    return;
+  }
   if (!$("pin-box").hidden) {
     if (pin.value === "") {
       setFieldError(pin, $("pin-error"), "Enter your PIN.");
@@ -308,7 +325,7 @@ form.addEventListener("submit", async (event) => {
     if (!next) return;
     details = next;
   }
-  decide(isCreate ? "save" : "signin", credentialId);
+  decide(isCreate ? "save" : "signin", credentialId, replacing ? true : undefined);
 });
 
 other.addEventListener("click", () => decide("other-device"));

@@ -81,6 +81,21 @@ impl Latchkey {
         self.session.unlock_with_session_key(key)
     }
 
+    #[wasm_bindgen(js_name = unlockWithOsKey)]
+    pub fn unlock_with_os_key(&mut self, key_id: &str, kek_b64url: &str) -> String {
+        self.session.unlock_with_os_key(key_id, kek_b64url)
+    }
+
+    #[wasm_bindgen(js_name = addOsUnlock)]
+    pub fn add_os_unlock(&mut self, key_id: &str, kek_b64url: &str) -> String {
+        self.session.add_os_unlock(key_id, kek_b64url)
+    }
+
+    #[wasm_bindgen(js_name = removeOsUnlock)]
+    pub fn remove_os_unlock(&mut self, key_id: &str) -> String {
+        self.session.remove_os_unlock(key_id)
+    }
+
     #[wasm_bindgen(js_name = verifyPin)]
     pub fn verify_pin(&self, pin: &str) -> String {
         self.session.verify_pin(pin)

@@ -11,7 +11,7 @@ use latchkey_core::options::{parse_creation_options, parse_request_options};
 use latchkey_core::passkey::Passkey;
 use latchkey_core::rng::Rng;
 use latchkey_core::store::{CredentialStore, MemoryStore, StoreWrite};
-use latchkey_core::vault::keys::{Argon2Params, Pin};
+use latchkey_core::vault::keys::{Argon2Params, Kek, Pin};
 use latchkey_core::vault::{
     unlock_delay_ms, Commit, Vault, VaultError, VaultState, MAX_LABEL_CHARS,
 };
@@ -123,6 +123,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             "damaged": self.vault.damaged(),
             "recovered": self.vault.recovered(),
             "deleted": self.vault.deleted().len(),
+            "unlockMethods": self.vault.unlock_methods(),
         })
     }
 
@@ -197,6 +198,43 @@ impl<R: Rng, C: Clock> Session<R, C> {
                 self.vault
                     .unlock_with_session_key(key, now, self.core.rng_mut())?;
             self.serve(passkeys);
+            Ok(json!({ "commit": commit }))
+        })())
+    }
+
+    /// Unlocks with the OS-held key the native host released (base64url of 32 bytes).
+    pub fn unlock_with_os_key(&mut self, key_id: &str, kek_b64url: &str) -> String {
+        envelope((|| {
+            let kek = Kek::from_b64url(kek_b64url)?;
+            if self.vault.state() == VaultState::Unlocked {
+                // Already open: the released key still has to open this vault.
+                self.vault.verify_os_key(key_id, &kek)?;
+                let session_key = self.vault.session_key()?;
+                return Ok(json!({ "commit": Commit::default(), "sessionKey": session_key }));
+            }
+            let now = self.now();
+            let (commit, passkeys) =
+                self.vault
+                    .unlock_with_os_key(key_id, &kek, now, self.core.rng_mut())?;
+            self.unlocked_result(commit, passkeys)
+        })())
+    }
+
+    /// Adds the OS unlock method (vault unlocked): the vault key wrapped with the OS-held key.
+    pub fn add_os_unlock(&mut self, key_id: &str, kek_b64url: &str) -> String {
+        envelope((|| {
+            let kek = Kek::from_b64url(kek_b64url)?;
+            let commit = self
+                .vault
+                .add_os_unlock(key_id, &kek, self.core.rng_mut())?;
+            Ok(json!({ "commit": commit }))
+        })())
+    }
+
+    /// Removes the OS unlock method for `key_id`.
+    pub fn remove_os_unlock(&mut self, key_id: &str) -> String {
+        envelope((|| {
+            let commit = self.vault.remove_os_unlock(key_id)?;
             Ok(json!({ "commit": commit }))
         })())
     }
@@ -639,5 +677,35 @@ mod tests {
         let status = parse(&reopened.status());
         assert_eq!(status["ok"]["count"], 1);
         assert_eq!(status["ok"]["damaged"][0]["key"], victim.as_str());
+    }
+
+    #[test]
+    fn os_key_unlock_method() {
+        let (mut s, mut storage) = unlocked();
+        let kek = b64url::encode(&[9u8; 32]);
+        let added = parse(&s.add_os_unlock("hello", &kek));
+        apply(&mut storage, &added);
+        assert_eq!(
+            parse(&s.status())["ok"]["unlockMethods"],
+            json!(["pin", "os:hello"])
+        );
+        assert!(parse(&s.unlock_with_os_key("hello", &kek))["ok"]["sessionKey"].is_string());
+        let mut reopened = session();
+        reopened.load(&serde_json::to_string(&storage).unwrap());
+        let wrong = b64url::encode(&[1u8; 32]);
+        assert_eq!(
+            parse(&reopened.unlock_with_os_key("hello", &wrong))["error"]["name"],
+            "WrongPin"
+        );
+        assert_eq!(
+            parse(&reopened.unlock_with_os_key("hello", "short"))["error"]["name"],
+            "WrongPin"
+        );
+        assert!(parse(&reopened.unlock_with_os_key("hello", &kek))["ok"]["sessionKey"].is_string());
+        apply(&mut storage, &parse(&reopened.remove_os_unlock("hello")));
+        assert_eq!(
+            parse(&reopened.status())["ok"]["unlockMethods"],
+            json!(["pin"])
+        );
     }
 }

@@ -175,13 +175,17 @@ export async function launchChromium({
     },
 
     async goto(url) {
-      try {
-        await page.goto(url, { waitUntil: 'load', timeout: 20000 });
-      } catch (e) {
-        // Only if the extension's first-run page raced the holding page into this tab.
-        if (!/interrupted by another navigation to "chrome-extension:/.test(e.message)) throw e;
-        log('harness', `goto ${url} interrupted by an extension page; loading it again`);
-        await page.goto(url, { waitUntil: 'load', timeout: 20000 });
+      for (let attempt = 0; ; attempt++) {
+        try {
+          await page.goto(url, { waitUntil: 'load', timeout: 20000 });
+          return;
+        } catch (e) {
+          // Only if the extension's first-run page (or the holding page it interrupted) raced the
+          // page under test in this tab.
+          if (attempt >= 3 || !/interrupted by another navigation to "(chrome-extension:|data:)/.test(e.message)) throw e;
+          log('harness', `goto ${url} interrupted by another navigation; loading it again`);
+          await new Promise((r) => setTimeout(r, 200));
+        }
       }
     },
 
@@ -239,9 +243,18 @@ export async function launchChromium({
 
     /** Open an extension page (e.g. 'extension/ui/options.html') in a new tab; an ext-page handle. */
     async openExtensionPage(rel) {
-      const p = await ctx.newPage();
-      await p.goto(b.extensionUrl(rel), { waitUntil: 'load', timeout: 15000 });
-      return chromiumExtPage(p);
+      for (let attempt = 0; ; attempt++) {
+        const p = await ctx.newPage();
+        try {
+          await p.goto(b.extensionUrl(rel), { waitUntil: 'load', timeout: 15000 });
+          return chromiumExtPage(p);
+        } catch (e) {
+          // The normal flavor's first-run options page (runtime.openOptionsPage at install) may take
+          // over the fresh tab: leave it to the options page and open another one.
+          if (attempt >= 2 || !/interrupted by another navigation/.test(e.message)) throw e;
+          log('harness', `opening ${rel} was interrupted by an extension page; trying a new tab`);
+        }
+      }
     },
 
     /**
@@ -304,6 +317,14 @@ export async function launchChromium({
     },
     async click(selector) {
       await page.click(selector);
+    },
+    /** Click `selector` inside the iframe `frameSelector` of the current page (a real click). */
+    async clickInFrame(frameSelector, selector) {
+      await page.frameLocator(frameSelector).locator(selector).click({ timeout: 10000 });
+    },
+    /** A real key press (trusted events) in the current page: 'ArrowDown', 'ArrowUp', 'Enter', 'Escape', 'Tab'. */
+    async press(key) {
+      await page.keyboard.press(key);
     },
     async textOf(selector) {
       return (await page.textContent(selector)) ?? '';

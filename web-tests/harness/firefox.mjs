@@ -35,7 +35,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Builder, By } from 'selenium-webdriver';
+import { Builder, By, Key } from 'selenium-webdriver';
 import { PROMPT_PATH, ALERTS_SRC, FIELD_STATE_SRC, extensionHelpers } from './prompt.mjs';
 import firefox from 'selenium-webdriver/firefox.js';
 import { PAGE_WEBAUTHN_SRC } from './page-webauthn.mjs';
@@ -262,6 +262,18 @@ export async function launchFirefox({ extensionDir = null, profileDir = null, he
         inWindow(handle, async () => {
           const el = await waitHere(BUTTONS, name, 'button', timeoutMs, true);
           await el.click();
+        }),
+      /** Tick the checkbox / choose the radio button with that label (a real click). */
+      check: (label, on = true, timeoutMs = 10000) =>
+        inWindow(handle, async () => {
+          const el = await waitHere('input[type=checkbox], input[type=radio]', label, 'checkbox or radio labelled', timeoutMs, true);
+          if ((await el.isSelected()) !== on) await el.click();
+        }),
+      /** A real key press in this window ('ArrowDown', 'Enter', …). */
+      press: (key) =>
+        inWindow(handle, async () => {
+          const map = { ArrowDown: Key.ARROW_DOWN, ArrowUp: Key.ARROW_UP, Enter: Key.ENTER, Escape: Key.ESCAPE, Tab: Key.TAB };
+          await driver.actions().sendKeys(map[key] ?? key).perform();
         }),
       text: () => inWindow(handle, textHere),
       async waitForText(re, timeoutMs = 10000) {
@@ -518,6 +530,28 @@ export async function launchFirefox({ extensionDir = null, profileDir = null, he
     },
     async click(selector) {
       await (await driver.findElement(By.css(selector))).click();
+    },
+    /** Click `selector` inside the iframe `frameSelector` of the current page (a real click). */
+    async clickInFrame(frameSelector, selector) {
+      const frame = await driver.findElement(By.css(frameSelector));
+      await driver.switchTo().frame(frame);
+      try {
+        const deadline = Date.now() + 10000;
+        let el = null;
+        while (!el && Date.now() < deadline) {
+          el = (await driver.findElements(By.css(selector)))[0] ?? null;
+          if (!el) await new Promise((r) => setTimeout(r, 50));
+        }
+        if (!el) throw new Error(`no ${selector} in ${frameSelector}`);
+        await el.click();
+      } finally {
+        await driver.switchTo().defaultContent();
+      }
+    },
+    /** A real key press (trusted events) in the current page: 'ArrowDown', 'ArrowUp', 'Enter', 'Escape', 'Tab'. */
+    async press(key) {
+      const map = { ArrowDown: Key.ARROW_DOWN, ArrowUp: Key.ARROW_UP, Enter: Key.ENTER, Escape: Key.ESCAPE, Tab: Key.TAB };
+      await driver.actions().sendKeys(map[key] ?? key).perform();
     },
     async textOf(selector) {
       return driver.executeScript('return document.querySelector(arguments[0])?.textContent ?? ""', selector);

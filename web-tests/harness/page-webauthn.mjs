@@ -11,6 +11,7 @@
 // passed through as is.
 //
 // opts: {abortAfterMs?: number (AbortController safety net, default 20000),
+//        abortReason?: string (abort with an Error of that name; the result says isReason),
 //        mediation?: string}
 //
 // `info` records what the returned object's own API says (each call wrapped, so a throwing
@@ -48,7 +49,10 @@ function pageWebauthn(kind, options, opts) {
   }
 
   const ac = new AbortController();
-  const safety = setTimeout(() => ac.abort(), opts.abortAfterMs || 20000);
+  // opts.abortReason: abort with an Error of that name (the page's own reason object) instead of
+  // the default AbortError; the rejection must be that very object.
+  const reasonObj = opts.abortReason ? Object.assign(new Error('page abort reason'), { name: opts.abortReason }) : undefined;
+  const safety = setTimeout(() => ac.abort(reasonObj), opts.abortAfterMs || 20000);
   const request = { publicKey, signal: ac.signal };
   if (opts.mediation) request.mediation = opts.mediation;
 
@@ -69,6 +73,8 @@ function pageWebauthn(kind, options, opts) {
       };
       const r = cred.response;
       probe('type', () => cred.type);
+      // 0 for the browser's own PublicKeyCredential (proxy mode); the shim's object has own accessors.
+      probe('ownProps', () => Object.getOwnPropertyNames(cred).length);
       probe('id', () => cred.id);
       probe('rawId', () => bufToB64url(cred.rawId));
       probe('authenticatorAttachment', () => cred.authenticatorAttachment);
@@ -139,6 +145,7 @@ function pageWebauthn(kind, options, opts) {
           isDOMException: typeof DOMException !== 'undefined' && e instanceof DOMException,
           isTypeError: e instanceof TypeError,
           aborted: ac.signal.aborted,
+          isReason: reasonObj !== undefined && e === reasonObj,
         },
         ms,
       };

@@ -112,6 +112,15 @@ export function chromiumUi(page) {
       // playwright waits until the button is enabled (the prompt's input guard) and stable.
       await button(name).filter({ visible: true }).first().click({ timeout: timeoutMs });
     },
+    /** Tick the checkbox / choose the radio button with that label. */
+    async check(label, on = true, timeoutMs = 10000) {
+      await ui.waitForField(label, timeoutMs);
+      await field(label).filter({ visible: true }).first().setChecked(on, { timeout: timeoutMs });
+    },
+    /** A real key press in this page ('ArrowDown', 'Enter', …). */
+    async press(key) {
+      await page.keyboard.press(key);
+    },
     async text() {
       return page.evaluate(() => document.body?.innerText ?? '');
     },

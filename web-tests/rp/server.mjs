@@ -25,6 +25,7 @@
 //   POST /api/login/options      {username?, userVerification?}
 //   POST /api/login/verify       AuthenticationResponseJSON → {verified, username, ...}
 
+import { PAGE_WEBAUTHN_SRC } from '../harness/page-webauthn.mjs';
 import http from 'node:http';
 import fs from 'node:fs/promises';
 import path from 'node:path';
@@ -149,6 +150,8 @@ export async function startRp({ port = 0, host = 'localhost', quiet = true } = {
   const sessions = new Map();
   const log = [];
   let origin = null; // set once listening: "http://localhost:<port>"
+  /** Top-level origins allowed to embed this RP for sign-in (rp.allowTopOrigin). */
+  const topOrigins = new Set();
 
   const getSession = (req, url, res) => {
     let sid = req.headers['x-rp-session'] || url.searchParams.get('session');
@@ -321,6 +324,8 @@ export async function startRp({ port = 0, host = 'localhost', quiet = true } = {
         expectedRPID: RP_ID,
         credential: { id: cred.id, publicKey: cred.publicKey, counter: cred.counter, transports: cred.transports },
         requireUserVerification: rec.userVerification === 'required',
+        // Sign-ins from a frame embedded by one of these top-level origins (crossOrigin: true).
+        ...(topOrigins.size ? { expectedTopOrigin: [...topOrigins] } : {}),
       });
     } catch (e) {
       note(`login ${cred.username}: NOT verified: ${e.message}`);
@@ -373,6 +378,22 @@ export async function startRp({ port = 0, host = 'localhost', quiet = true } = {
         if (url.pathname === '/raw.html') {
           res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
           return res.end(RAW_HTML);
+        }
+        if (url.pathname === '/login.html') {
+          res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+          return res.end(LOGIN_HTML);
+        }
+        if (url.pathname === '/frame-host.html') {
+          res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+          return res.end(frameHostHtml(url.searchParams.get('child') ?? '', url.searchParams.get('allow')));
+        }
+        if (url.pathname === '/frame-child.html') {
+          res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+          return res.end(FRAME_CHILD_HTML);
+        }
+        if (url.pathname === '/autofill-swa.html') {
+          res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
+          return res.end(AUTOFILL_SWA_HTML);
         }
         if (url.pathname === '/favicon.ico') {
           res.writeHead(204);
@@ -443,6 +464,10 @@ export async function startRp({ port = 0, host = 'localhost', quiet = true } = {
     sessions,
     log,
     /** Public state of one session (all sessions when sid is omitted). */
+    /** Accept sign-ins made in a frame of this RP embedded by `o` (clientDataJSON topOrigin). */
+    allowTopOrigin(o) {
+      topOrigins.add(o);
+    },
     state(sid) {
       if (sid) return sessionState(sid, sessions.get(sid) ?? newSession());
       return [...sessions.entries()].map(([k, v]) => sessionState(k, v));
@@ -483,6 +508,96 @@ export function rpClient(rpUrl, sid = crypto.randomBytes(9).toString('base64url'
     state: () => call('GET', '/state'),
   };
 }
+
+// A sign-in form for passkey autofill (conditional mediation): the username field's autocomplete
+// has the "webauthn" token. Tests start the conditional get themselves (startWebauthn with
+// mediation "conditional"), then focus #username and use the keyboard.
+const LOGIN_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in</title>
+<style>
+  body { font: 16px/1.5 system-ui, sans-serif; max-width: 24rem; margin: 3rem auto; padding: 0 1rem; }
+  label { display: block; font-weight: 600; margin: .75rem 0 .25rem; }
+  input { font: inherit; padding: .4rem .6rem; width: 100%; box-sizing: border-box; border: 1px solid #888; border-radius: 6px; }
+  button { margin-top: 1rem; font: inherit; padding: .5rem 1rem; }
+</style></head>
+<body><h1>Sign in</h1>
+<form id="form" action="#" onsubmit="event.preventDefault(); document.body.dataset.submitted = String(Number(document.body.dataset.submitted || 0) + 1);">
+  <label for="username">Username</label>
+  <input id="username" name="username" autocomplete="username webauthn">
+  <label for="password">Password</label>
+  <input id="password" name="password" type="password" autocomplete="current-password">
+  <button id="submit" type="submit">Sign in</button>
+</form>
+<script>
+  // What a site asks before it starts passkey autofill.
+  PublicKeyCredential.isConditionalMediationAvailable().then((v) => { document.body.dataset.cma = String(v); });
+</script></body></html>
+`;
+
+// The same form, signing in with @simplewebauthn/browser's startAuthentication({useBrowserAutofill: true})
+// (a real library's autofill flow). The result goes to #result as JSON.
+const AUTOFILL_SWA_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Sign in (SimpleWebAuthn autofill)</title></head>
+<body><h1>Sign in</h1>
+<form action="#" onsubmit="event.preventDefault()">
+  <label for="username">Username</label>
+  <input id="username" name="username" autocomplete="username webauthn">
+</form>
+<pre id="result"></pre>
+<script type="module">
+  import { startAuthentication, browserSupportsWebAuthnAutofill } from '/vendor/simplewebauthn-browser/index.js';
+  const out = document.getElementById('result');
+  const session = new URLSearchParams(location.search).get('session') || '';
+  const api = (p, body) => fetch(p + '?session=' + encodeURIComponent(session), {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
+  (async () => {
+    const supported = await browserSupportsWebAuthnAutofill();
+    document.body.dataset.autofillSupported = String(supported);
+    const optionsJSON = await api('/api/login/options', {});
+    document.body.dataset.ready = '1';
+    try {
+      const r = await startAuthentication({ optionsJSON, useBrowserAutofill: true });
+      const v = await api('/api/login/verify', r);
+      out.textContent = JSON.stringify({ ok: r, verified: v, supported });
+    } catch (e) {
+      out.textContent = JSON.stringify({ error: { name: e.name, message: e.message, code: e.code }, supported });
+    }
+  })();
+</script></body></html>
+`;
+
+/** A page embedding `child` (another origin in the tests) with an optional allow attribute. */
+function frameHostHtml(child, allow) {
+  const esc = (v) => String(v).replace(/&/g, '&amp;').replace(/"/g, '&quot;').replace(/</g, '&lt;');
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Frame host</title></head>
+<body><h1>Frame host</h1>
+<iframe id="child" src="${esc(child)}"${allow === null ? '' : ` allow="${esc(allow)}"`} width="600" height="200"></iframe>
+<pre id="result"></pre>
+<script>
+  addEventListener('message', (e) => {
+    if (e.data && e.data.frameResult) document.getElementById('result').textContent = JSON.stringify(e.data.frameResult);
+  });
+</script></body></html>
+`;
+}
+
+// The framed page: "Run" (a real click: user activation) calls navigator.credentials with the
+// kind/options/opts in the URL's fragment (base64url JSON) and posts the result to its parent;
+// with opts.auto it calls at load instead (no user activation).
+const FRAME_CHILD_HTML = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Framed</title></head>
+<body><button id="run" type="button">Run</button>
+<script>
+  const pageWebauthn = ${PAGE_WEBAUTHN_SRC};
+  const b64 = location.hash.slice(1).replace(/-/g, '+').replace(/_/g, '/');
+  const req = JSON.parse(decodeURIComponent(escape(atob(b64))));
+  const run = () => pageWebauthn(req.kind, req.options, req.opts || {}).then((r) => parent.postMessage({ frameResult: r }, '*'));
+  document.getElementById('run').addEventListener('click', run);
+  // opts.auto: call at load, without any user activation.
+  if (req.opts && req.opts.auto) run();
+</script></body></html>
+`;
 
 const RAW_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Latchkey raw WebAuthn page</title></head>

@@ -270,14 +270,14 @@ async function main() {
         const call = b.startWebauthn('create', o);
         const prompt = await b.waitForPrompt();
         await prompt.page.setViewportSize(PROMPT_VIEWPORT);
-        await button(prompt.page, 'Save passkey').waitFor();
+        await button(prompt.page, 'Save passkey in Latchkey').waitFor();
         await prompt.page.waitForTimeout(400);
         if (i < 2) {
           await shot(prompt.page, `prompt-save-${extra.userVerification ? 'with-pin' : 'plain'}`, 'viewport');
           await checkPage(prompt.page, 'prompt-save');
         }
         if (extra.userVerification === 'required') await fill(prompt.page, 'PIN', PIN);
-        await button(prompt.page, 'Save passkey').click();
+        await button(prompt.page, 'Save passkey in Latchkey').click();
         const r = await call.result();
         if (!r.ok) note(`registration of ${username} failed: ${JSON.stringify(r.error)}`);
         else {
@@ -298,7 +298,7 @@ async function main() {
         };
         const call = b.startWebauthn('create', o);
         const prompt = await b.waitForPrompt();
-        await button(prompt.page, 'Save passkey').click();
+        await button(prompt.page, 'Save passkey in Latchkey').click();
         const r = await call.result();
         if (!r.ok) note(`shop.localhost registration failed: ${JSON.stringify(r.error)}`);
       } catch (e) {
@@ -468,10 +468,10 @@ async function main() {
       await shot(prompt.page, 'prompt-setup-mismatch', 'viewport');
       await fill(prompt.page, 'Confirm PIN', PIN);
       await button(prompt.page, 'Create PIN').click();
-      await button(prompt.page, 'Save passkey').waitFor({ timeout: 30000 });
+      await button(prompt.page, 'Save passkey in Latchkey').waitFor({ timeout: 30000 });
       await prompt.page.waitForTimeout(400);
       await shot(prompt.page, 'prompt-setup-then-save', 'viewport');
-      await button(prompt.page, 'Save passkey').click();
+      await button(prompt.page, 'Save passkey in Latchkey').click();
       const r = await call.result();
       if (!r.ok) note(`first-run registration failed: ${JSON.stringify(r.error)}`);
     } finally {

@@ -53,6 +53,9 @@ pub struct Sealed {
 pub enum UnlockMethod {
     /// A PIN or passphrase through Argon2id.
     Pin(PinMethod),
+    /// A key-encryption key held by the operating system and released by the native host only
+    /// after an OS verification (Windows Hello, polkit + Secret Service).
+    Os(OsMethod),
     /// A method this version does not know (kept as written).
     Other(Value),
 }
@@ -68,6 +71,43 @@ pub struct PinMethod {
     pub kdf: KdfSpec,
     /// The vault key wrapped with the derived key.
     pub wrapped_key: Sealed,
+}
+
+/// `{"type":"os","keyId":"<id>","wrappedKey":{"nonce","ct"}}`: the vault key wrapped with a
+/// 32-byte key the native host releases for `keyId`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OsMethod {
+    /// `"os"`.
+    #[serde(rename = "type")]
+    pub type_: String,
+    /// The host's name for the key (1–128 characters of `A–Z a–z 0–9 _ -`).
+    pub key_id: String,
+    /// The vault key wrapped with the OS-held key.
+    pub wrapped_key: Sealed,
+}
+
+/// Checks an OS key id: 1–128 characters of `A–Z a–z 0–9 _ -`.
+///
+/// # Errors
+/// [`VaultError::Invalid`].
+pub fn check_key_id(key_id: &str) -> Result<(), VaultError> {
+    let ok = !key_id.is_empty()
+        && key_id.len() <= 128
+        && key_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    if ok {
+        Ok(())
+    } else {
+        Err(VaultError::Invalid(
+            "an OS key id is 1–128 characters of A–Z a–z 0–9 _ -".into(),
+        ))
+    }
+}
+
+fn os_wrap_aad(vault_id: &str, key_id: &str) -> Vec<u8> {
+    format!("latchkey-vault/v{VAULT_VERSION}/wrap/{vault_id}/os/{key_id}").into_bytes()
 }
 
 /// Argon2id parameters and salt.
@@ -93,6 +133,7 @@ impl Serialize for UnlockMethod {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::Pin(m) => m.serialize(s),
+            Self::Os(m) => m.serialize(s),
             Self::Other(v) => v.serialize(s),
         }
     }
@@ -101,12 +142,14 @@ impl Serialize for UnlockMethod {
 impl<'de> Deserialize<'de> for UnlockMethod {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let value = Value::deserialize(d)?;
-        if value.get("type").and_then(Value::as_str) == Some("pin") {
-            serde_json::from_value(value)
+        match value.get("type").and_then(Value::as_str) {
+            Some("pin") => serde_json::from_value(value)
                 .map(Self::Pin)
-                .map_err(serde::de::Error::custom)
-        } else {
-            Ok(Self::Other(value))
+                .map_err(serde::de::Error::custom),
+            Some("os") => serde_json::from_value(value)
+                .map(Self::Os)
+                .map_err(serde::de::Error::custom),
+            _ => Ok(Self::Other(value)),
         }
     }
 }
@@ -329,6 +372,84 @@ impl VaultHeader {
         Ok(header)
     }
 
+    /// A copy with an OS method for `key_id` (replacing one with the same id).
+    ///
+    /// # Errors
+    /// [`VaultError::Invalid`] for a bad key id; random-source failures.
+    pub fn with_os_method(
+        &self,
+        key: &VaultKey,
+        key_id: &str,
+        kek: &Kek,
+        rng: &mut impl Rng,
+    ) -> Result<Self, VaultError> {
+        check_key_id(key_id)?;
+        let (nonce, ct) = kek.wrap(rng, key, &os_wrap_aad(&self.vault_id, key_id))?;
+        let mut header = self.without_os_method(key_id);
+        header.unlock.push(UnlockMethod::Os(OsMethod {
+            type_: "os".into(),
+            key_id: key_id.to_owned(),
+            wrapped_key: sealed(&nonce, &ct),
+        }));
+        Ok(header)
+    }
+
+    /// A copy without the OS method for `key_id`.
+    #[must_use]
+    pub fn without_os_method(&self, key_id: &str) -> Self {
+        let mut header = self.clone();
+        header
+            .unlock
+            .retain(|m| !matches!(m, UnlockMethod::Os(o) if o.key_id == key_id));
+        header
+    }
+
+    /// The key ids of the OS methods.
+    #[must_use]
+    pub fn os_key_ids(&self) -> Vec<&str> {
+        self.unlock
+            .iter()
+            .filter_map(|m| match m {
+                UnlockMethod::Os(o) => Some(o.key_id.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// True when the header has a PIN method.
+    #[must_use]
+    pub fn has_pin_method(&self) -> bool {
+        self.unlock
+            .iter()
+            .any(|m| matches!(m, UnlockMethod::Pin(_)))
+    }
+
+    /// Unwraps the vault key with the OS-held key for `key_id`.
+    ///
+    /// # Errors
+    /// [`VaultError::NotFound`] when there is no such method, [`VaultError::WrongKey`] when the
+    /// key does not unwrap it.
+    pub fn unlock_with_os_key(&self, key_id: &str, kek: &Kek) -> Result<VaultKey, VaultError> {
+        let method = self
+            .unlock
+            .iter()
+            .find_map(|m| match m {
+                UnlockMethod::Os(o) if o.key_id == key_id => Some(o),
+                _ => None,
+            })
+            .ok_or(VaultError::NotFound)?;
+        let nonce = decode(&method.wrapped_key.nonce, "the wrapped key's nonce")?;
+        let ct = decode(&method.wrapped_key.ct, "the wrapped key")?;
+        let key = kek
+            .unwrap_key(&nonce, &ct, &os_wrap_aad(&self.vault_id, key_id))
+            .map_err(|_| VaultError::WrongKey)?;
+        if self.key_matches(&key) {
+            Ok(key)
+        } else {
+            Err(VaultError::WrongKey)
+        }
+    }
+
     /// The Argon2 parameters of the first PIN method (defaults when there is none).
     #[must_use]
     pub fn pin_params(&self) -> Argon2Params {
@@ -336,7 +457,7 @@ impl VaultHeader {
             .iter()
             .find_map(|m| match m {
                 UnlockMethod::Pin(p) => p.kdf.params().ok(),
-                UnlockMethod::Other(_) => None,
+                UnlockMethod::Os(_) | UnlockMethod::Other(_) => None,
             })
             .unwrap_or(Argon2Params::DEFAULT)
     }

@@ -18,7 +18,7 @@ use crate::passkey::{Passkey, PasskeyRecord};
 use crate::rng::Rng;
 use crate::store::StoreWrite;
 use format::{random_id, EncryptedEntry, EntryPayload, VaultHeader};
-use keys::{Argon2Params, Pin, VaultKey};
+use keys::{Argon2Params, Kek, Pin, VaultKey};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, HashMap};
@@ -528,6 +528,107 @@ impl Vault {
             Ok(())
         } else {
             Err(VaultError::WrongPin)
+        }
+    }
+
+    /// Adds (or replaces) the unlock method that wraps the vault key with an OS-held key
+    /// (`kek`, released by the native host for `key_id`). The commit writes the header and its
+    /// backup in one atomic set.
+    ///
+    /// # Errors
+    /// [`VaultError::Locked`], [`VaultError::Invalid`] for a bad key id.
+    pub fn add_os_unlock(
+        &mut self,
+        key_id: &str,
+        kek: &Kek,
+        rng: &mut impl Rng,
+    ) -> Result<Commit, VaultError> {
+        let (Some(opened), Some(header)) = (&self.opened, &self.header) else {
+            return Err(VaultError::Locked);
+        };
+        let new_header = header.with_os_method(&opened.key, key_id, kek, rng)?;
+        Ok(self.replace_header(new_header))
+    }
+
+    /// Removes the OS unlock method for `key_id` (the PIN always stays).
+    ///
+    /// # Errors
+    /// [`VaultError::Locked`], [`VaultError::NotFound`].
+    pub fn remove_os_unlock(&mut self, key_id: &str) -> Result<Commit, VaultError> {
+        if self.opened.is_none() {
+            return Err(VaultError::Locked);
+        }
+        let header = self.header.as_ref().ok_or(VaultError::Locked)?;
+        if !header.os_key_ids().contains(&key_id) {
+            return Err(VaultError::NotFound);
+        }
+        let new_header = header.without_os_method(key_id);
+        Ok(self.replace_header(new_header))
+    }
+
+    fn replace_header(&mut self, header: VaultHeader) -> Commit {
+        let mut commit = Commit::default();
+        commit.set.insert(HEADER_KEY.into(), header.to_value());
+        commit
+            .set
+            .insert(HEADER_BACKUP_KEY.into(), header.to_value());
+        self.backup = Some(header.clone());
+        self.header = Some(header);
+        commit
+    }
+
+    /// The unlock methods: `"pin"` and `"os:<keyId>"` entries.
+    #[must_use]
+    pub fn unlock_methods(&self) -> Vec<String> {
+        let Some(header) = &self.header else {
+            return Vec::new();
+        };
+        let mut methods = Vec::new();
+        if header.has_pin_method() {
+            methods.push("pin".to_owned());
+        }
+        methods.extend(header.os_key_ids().into_iter().map(|id| format!("os:{id}")));
+        methods
+    }
+
+    /// Unlocks with an OS-held key the native host released after an OS verification.
+    ///
+    /// # Errors
+    /// [`VaultError::NotFound`] (no such method), [`VaultError::WrongKey`],
+    /// [`VaultError::NoVault`], [`VaultError::HeaderDamaged`].
+    pub fn unlock_with_os_key(
+        &mut self,
+        key_id: &str,
+        kek: &Kek,
+        now_ms: u64,
+        rng: &mut impl Rng,
+    ) -> Result<(Commit, Vec<Passkey>), VaultError> {
+        let Some(header) = self.header.clone() else {
+            return Err(self.no_header_error());
+        };
+        let key = header.unlock_with_os_key(key_id, kek)?;
+        let mut commit = Commit::default();
+        if self.header_state == HeaderState::Damaged {
+            commit.set.insert(HEADER_KEY.into(), header.to_value());
+            self.header_state = HeaderState::Recovered;
+        }
+        let (more, passkeys) = self.open_with(key, now_ms, rng)?;
+        commit.merge(more);
+        Ok((commit, passkeys))
+    }
+
+    /// Checks an OS-held key against the unlocked vault.
+    ///
+    /// # Errors
+    /// [`VaultError::Locked`], [`VaultError::NotFound`], [`VaultError::WrongKey`].
+    pub fn verify_os_key(&self, key_id: &str, kek: &Kek) -> Result<(), VaultError> {
+        let opened = self.opened.as_ref().ok_or(VaultError::Locked)?;
+        let header = self.header.as_ref().ok_or(VaultError::Locked)?;
+        let key = header.unlock_with_os_key(key_id, kek)?;
+        if key.same_as(&opened.key) {
+            Ok(())
+        } else {
+            Err(VaultError::WrongKey)
         }
     }
 

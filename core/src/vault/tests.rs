@@ -576,7 +576,7 @@ fn debug_prints_no_secrets() {
 /// A vault written once (PIN "1234", Argon2id m=64 KiB t=1) and frozen: it must keep opening,
 /// with the same passkey, forever.
 const FROZEN_V1_STORAGE: &str = include_str!("testdata/vault-v1-fast.json");
-/// The same at the default parameters (64 MiB, t=3).
+/// The same at RFC 9106's second recommended parameters (64 MiB, t=3; the default before t=6).
 const FROZEN_V1_DEFAULT: &str = include_str!("testdata/vault-v1-default.json");
 
 fn check_frozen(json: &str) {
@@ -605,6 +605,21 @@ fn frozen_v1_vault_keeps_opening() {
     check_frozen(FROZEN_V1_STORAGE);
 }
 
+/// A vault with a PIN and an OS method (key id `frozen-os-key`, OS-held key 32 × 0x42).
+const FROZEN_V1_OS: &str = include_str!("testdata/vault-v1-os.json");
+
+#[test]
+fn frozen_v1_vault_with_an_os_method_keeps_opening_both_ways() {
+    check_frozen(FROZEN_V1_OS);
+    let storage: Map<String, Value> = serde_json::from_str(FROZEN_V1_OS).unwrap();
+    let mut vault = Vault::load(&storage);
+    let kek = Kek::from_bytes(&[0x42; 32]).unwrap();
+    let (_, passkeys) = vault
+        .unlock_with_os_key("frozen-os-key", &kek, NOW, &mut TestRng::new(0))
+        .unwrap();
+    assert_eq!(passkeys[0].user_name, "alice");
+}
+
 #[test]
 fn frozen_v1_vault_at_default_parameters_keeps_opening() {
     let storage: Map<String, Value> = serde_json::from_str(FROZEN_V1_DEFAULT).unwrap();
@@ -623,9 +638,15 @@ fn write_frozen_vectors() {
     let spec_key = crate::test_hex::from_hex(
         "6e68e7a58484a3264f66b77f5d6dc5bc36a47085b615c9727ab334e8c369c2ee",
     );
-    for (params, file) in [
-        (FAST, "vault-v1-fast.json"),
-        (Argon2Params::DEFAULT, "vault-v1-default.json"),
+    let rfc9106 = Argon2Params {
+        memory_kib: 64 * 1024,
+        iterations: 3,
+        parallelism: 1,
+    };
+    for (params, file, os) in [
+        (FAST, "vault-v1-fast.json", false),
+        (rfc9106, "vault-v1-default.json", false),
+        (FAST, "vault-v1-os.json", true),
     ] {
         let mut rng = TestRng::new(2024);
         let mut storage = Map::new();
@@ -654,7 +675,96 @@ fn write_frozen_vectors() {
                 .commit_writes(vec![StoreWrite::put(&p)], NOW, &mut rng)
                 .unwrap(),
         );
+        if os {
+            let kek = Kek::from_bytes(&[0x42; 32]).unwrap();
+            apply(
+                &mut storage,
+                &vault
+                    .add_os_unlock("frozen-os-key", &kek, &mut rng)
+                    .unwrap(),
+            );
+        }
         let path = format!("{}/src/vault/testdata/{file}", env!("CARGO_MANIFEST_DIR"));
         std::fs::write(path, serde_json::to_string_pretty(&storage).unwrap()).unwrap();
     }
+}
+
+#[test]
+fn an_os_held_key_unlocks_alongside_the_pin() {
+    let mut rng = TestRng::new(14);
+    let mut storage = two_passkey_storage(&mut rng);
+    let mut vault = Vault::load(&storage);
+    let kek = Kek::from_bytes(&[7u8; 32]).unwrap();
+    assert_eq!(
+        vault.add_os_unlock("hello-1", &kek, &mut rng).unwrap_err(),
+        VaultError::Locked
+    );
+    vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    assert!(vault.add_os_unlock("bad id!", &kek, &mut rng).is_err());
+    let commit = vault.add_os_unlock("hello-1", &kek, &mut rng).unwrap();
+    assert_eq!(commit.set[HEADER_KEY], commit.set[HEADER_BACKUP_KEY]);
+    apply(&mut storage, &commit);
+    assert_eq!(vault.unlock_methods(), ["pin", "os:hello-1"]);
+
+    let mut reopened = Vault::load(&storage);
+    let wrong = Kek::from_bytes(&[8u8; 32]).unwrap();
+    assert_eq!(
+        reopened
+            .unlock_with_os_key("hello-1", &wrong, NOW, &mut rng)
+            .unwrap_err(),
+        VaultError::WrongKey
+    );
+    assert_eq!(
+        reopened
+            .unlock_with_os_key("other", &kek, NOW, &mut rng)
+            .unwrap_err(),
+        VaultError::NotFound
+    );
+    let (_, passkeys) = reopened
+        .unlock_with_os_key("hello-1", &kek, NOW, &mut rng)
+        .unwrap();
+    assert_eq!(names(&passkeys), ["alice", "bob"]);
+    // The PIN stays as recovery, and a PIN change keeps the OS method.
+    assert!(reopened.verify_pin(&pin("1234")).is_ok());
+    apply(
+        &mut storage,
+        &reopened
+            .change_pin(&pin("1234"), &pin("5678"), FAST, &mut rng)
+            .unwrap(),
+    );
+    assert_eq!(reopened.unlock_methods(), ["pin", "os:hello-1"]);
+    let commit = reopened.remove_os_unlock("hello-1").unwrap();
+    apply(&mut storage, &commit);
+    assert_eq!(reopened.unlock_methods(), ["pin"]);
+    assert_eq!(
+        reopened.remove_os_unlock("hello-1").unwrap_err(),
+        VaultError::NotFound
+    );
+    let mut again = Vault::load(&storage);
+    assert_eq!(
+        again
+            .unlock_with_os_key("hello-1", &kek, NOW, &mut rng)
+            .unwrap_err(),
+        VaultError::NotFound
+    );
+}
+
+#[test]
+fn unknown_unlock_methods_survive_a_rewrite() {
+    let mut rng = TestRng::new(15);
+    let mut storage = two_passkey_storage(&mut rng);
+    let future = serde_json::json!({"type": "future-thing", "blob": "xyz"});
+    storage[HEADER_KEY]["unlock"]
+        .as_array_mut()
+        .unwrap()
+        .push(future.clone());
+    let mut vault = Vault::load(&storage);
+    vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let commit = vault
+        .change_pin(&pin("1234"), &pin("5678"), FAST, &mut rng)
+        .unwrap();
+    assert!(commit.set[HEADER_KEY]["unlock"]
+        .as_array()
+        .unwrap()
+        .contains(&future));
 }
