@@ -7,7 +7,7 @@
 //   first time it asks you to create a PIN: the vault is encrypted with it).
 // * Without a display, or with CI set: runs headless and drives the flow the way a person would —
 //   types a username, clicks "Register passkey"; in Latchkey's prompt types a new PIN twice ("New
-//   PIN", "Confirm PIN"), clicks "Create PIN", then "Save passkey"; clicks "Sign in with passkey",
+//   PIN", "Confirm PIN"), clicks "Create PIN", then "Save passkey in Latchkey"; clicks "Sign in with passkey",
 //   clicks "Sign in" in the prompt (entering the PIN if the prompt asks for it) — and checks that the
 //   relying party (@simplewebauthn/server) verified both. Exit code 0 on success, 1 on failure.
 //
@@ -120,7 +120,7 @@ async function driveHeadless(b, rp) {
   await page.getByRole('button', { name: 'Register passkey' }).click();
   let prompt = await waitForPrompt(b);
   say(`prompt opened: ${prompt.url()}`);
-  await completePrompt(prompt, 'Save passkey');
+  await completePrompt(prompt, 'Save passkey in Latchkey');
   const reg = await waitForStatus(page, /Registration (verified|NOT verified|failed)/);
   say(`demo page: ${reg}`);
   if (!/Registration verified/.test(reg)) throw fail(`registration did not verify: ${reg}`);
@@ -169,7 +169,7 @@ async function main() {
     console.log(`
   Demo page: ${rp.url}/
   1. Type a username and click "Register passkey". Latchkey's prompt opens. The first time it asks
-     for a new PIN (twice) and "Create PIN": your passkeys are encrypted with it. Then "Save passkey".
+     for a new PIN (twice) and "Create PIN": your passkeys are encrypted with it. Then "Save passkey in Latchkey".
   2. Click "Sign in with passkey" (username filled: that account; empty: pick any passkey),
      then "Sign in" in Latchkey's prompt (locked: enter the PIN and "Unlock" first).
   The status box on the page shows what the relying party verified.

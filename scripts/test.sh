@@ -22,3 +22,5 @@ step "build the extension (wasm + dist/)"
 node scripts/build.mjs
 step "end-to-end tests (headless Chromium and Firefox ESR)"
 node --test --test-concurrency=1 web-tests/
+step "the demo, driven headless (what ./latchkey demo runs)"
+CI=true node scripts/demo.mjs
