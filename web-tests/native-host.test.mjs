@@ -196,6 +196,23 @@ for (const B of BROWSERS) {
       assert.ok(now.length === 1 && now[0] !== pid, `a new host process serves the port: ${now} (killed ${pid})`);
     }));
 
+    it('Cancel in the prompt while verify-user is pending: the page gets NotAllowedError and the host is told to cancel', withLogs(ctx, async () => {
+      await switchVerifier({ LATCHKEY_TEST_VERIFIER: 'slow', LATCHKEY_TEST_VERIFIER_DELAY_MS: '30000' });
+      const { call, prompt } = await begin('get', 'bob-host', 'required');
+      await prompt.click(VERIFY);
+      await waitFor(() => /verify-user|started/.test(host.log()) && host.runningPids().length === 1, 'the slow host to run');
+      await sleep(300);
+      const cancels = () => (host.log().match(/cancel for request \d+: stopping it/g) || []).length;
+      const before = cancels();
+      const t0 = Date.now();
+      await prompt.click('Cancel');
+      const r = await call.result();
+      assert.equal(r?.error?.name, 'NotAllowedError', `cancelled: ${JSON.stringify(r)}`);
+      await waitFor(() => cancels() === before + 1, 'the host to log the cancel', 5000);
+      assert.ok(Date.now() - t0 < 10000, 'the cancel did not wait for the slow verifier');
+      await switchVerifier({ LATCHKEY_TEST_VERIFIER: 'approve' });
+    }));
+
     it('OS unlock: on in the options page → lock → "Unlock with test verifier" in the prompt (no PIN) → sign in with UV; popup button; missing key → PIN recovers', withLogs(ctx, async () => {
       const options = await b.openExtensionPage(OPTIONS_PATH);
       await options.check(OS_UNLOCK, true);

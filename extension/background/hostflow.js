@@ -142,7 +142,8 @@ export async function handlePromptOsUnlock(msg, sender) {
   return handlePromptDetails(msg, sender);
 }
 
-const isCredentialJson = (c) =>
+/** A RegistrationResponseJSON / AuthenticationResponseJSON with what the page's shim needs to build a PublicKeyCredential. */
+const isCredentialJson = (kind, c) =>
   c !== null &&
   typeof c === "object" &&
   typeof c.id === "string" &&
@@ -150,7 +151,9 @@ const isCredentialJson = (c) =>
   c.type === "public-key" &&
   c.response !== null &&
   typeof c.response === "object" &&
-  typeof c.response.clientDataJSON === "string";
+  typeof c.response.clientDataJSON === "string" &&
+  typeof c.response.authenticatorData === "string" &&
+  (kind === "create" ? typeof c.response.attestationObject === "string" : typeof c.response.signature === "string");
 
 /**
  * `prompt-platform`: the OS authenticator (Windows: webauthn.dll — Windows Hello or a security key)
@@ -182,7 +185,7 @@ export async function handlePromptPlatform(msg, sender) {
     request.hostBusy = false;
   }
   if (request.finished) return inactive();
-  if (!result || !isCredentialJson(result.credential)) {
+  if (!result || !isCredentialJson(request.kind, result.credential)) {
     return answerVaultError("HostError", "The helper app sent an answer Latchkey does not understand.");
   }
   finishRequest(request, answerOk(result.credential));

@@ -376,7 +376,8 @@ function consentChoice() {
 /** Sends one helper-app message; resolves to its ok value or null (error shown, or the request ended). */
 async function askHost(message, button) {
   busy = true;
-  setButtonsDisabled(true);
+  // "Cancel" stays usable while the OS prompt waits: cancelling the request cancels it on the host.
+  for (const b of [primary, hostVerify, osUnlock, platform]) b.disabled = true;
   button.setAttribute("aria-busy", "true");
   setHostError("");
   const answer = await ask(message);
