@@ -250,10 +250,10 @@ function connect() {
     try {
       status = parseHello(await send("hello", { protocolVersion: PROTOCOL_VERSION }));
     } catch (e) {
-      if (port === p && e instanceof HostError && e.code !== "disconnected" && e.code !== "not-installed") {
-        // Answered, but not a handshake we can use (other version, bad answer): not usable.
+      if (e instanceof HostError && e.code !== "disconnected" && e.code !== "not-installed") {
+        // No usable handshake (no answer in time, another version, a bad answer): not usable.
+        if (port === p) closeIdle();
         status = { found: false, hostVersion: null, os: null, capabilities: null, testBuild: false, error: e.message, connected: false };
-        closeIdle();
       }
       throw e;
     }
