@@ -3,6 +3,8 @@
 
 import { api } from "../shared/browser.js";
 import { proxyState } from "./proxy.js";
+import { hostMethodName, hostStatus } from "./host.js";
+import { setOsUnlock, unlockOs } from "./hostflow.js";
 import { TEST_FLAVOR } from "../../flavor.js";
 import {
   Failure,
@@ -24,6 +26,8 @@ export const MANAGEMENT_TYPES = new Set([
   "vault-create",
   "vault-unlock",
   "vault-lock",
+  "vault-unlock-os",
+  "os-unlock-set",
   "vault-change-pin",
   "list-passkeys",
   "passkey-rename",
@@ -44,6 +48,8 @@ async function statusOf(current) {
     retryAfterMs: await retryAfterMs(current),
     flavor: TEST_FLAVOR ? "test" : "normal",
     proxy: proxyState(),
+    // The helper app as last seen (vault-status probes it first; other answers do not wait for it).
+    host: { ...(await hostStatus()), method: hostMethodName() },
   };
 }
 
@@ -54,7 +60,11 @@ async function statusOf(current) {
 export function handleManagement(msg) {
   switch (msg.type) {
     case "vault-status":
-      return withVault(statusOf, { activity: false });
+      return hostStatus({ probe: true }).then(() => withVault(statusOf, { activity: false }));
+    case "vault-unlock-os":
+      return unlockOs().then(() => withVault(statusOf));
+    case "os-unlock-set":
+      return setOsUnlock(msg.enabled).then(() => withVault(statusOf));
     case "vault-create":
       return withVault(async (lk) => {
         await createVault(lk, msg.pin);

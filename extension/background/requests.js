@@ -36,6 +36,7 @@ import {
   withVault,
 } from "./vault.js";
 import { completeProxied, proxyAttached } from "./proxy.js";
+import { hostOffers, hostStatus } from "./host.js";
 
 export const EXTENSION_ORIGIN = new URL(api.runtime.getURL("")).origin;
 const PROMPT_PATH = "extension/ui/prompt.html";
@@ -91,7 +92,7 @@ function updateKeepalive() {
 }
 
 /** The page sees WebAuthn error names only; a locked or missing vault is "not allowed". */
-function pageError(failure) {
+export function pageError(failure) {
   const name = ERROR_NAMES.includes(failure.name)
     ? failure.name
     : ["Locked", "NoVault", "WrongPin", "RateLimited"].includes(failure.name)
@@ -101,9 +102,10 @@ function pageError(failure) {
 }
 
 /** Ends a request once: answers the relay, closes its prompt, forgets it. */
-function finishRequest(request, answer) {
+export function finishRequest(request, answer) {
   if (request.finished) return;
   request.finished = true;
+  if (request.hostAbort) request.hostAbort.abort(); // a helper-app call for it is cancelled on the host
   clearTimeout(request.timer);
   requests.delete(request.key);
   updateKeepalive();
@@ -150,6 +152,9 @@ async function detailsNow(current, request) {
     needsPin: false,
     retryAfterMs: 0,
     candidates: [],
+    hostVerify: null,
+    osUnlock: null,
+    platformFallback: null,
   };
   try {
     request.inspected = unwrap(
@@ -159,7 +164,10 @@ async function detailsNow(current, request) {
     if (!(e instanceof Failure) || (e.name !== "Locked" && e.name !== "NoVault")) throw e;
     const state = vaultState(current);
     if (state === "none") return { ...base, stage: "setup" };
-    if (state === "locked") return { ...base, stage: "unlock", retryAfterMs: await retryAfterMs(current) };
+    if (state === "locked") {
+      const { osUnlock } = hostOffers("unlock", request, false, unwrap(current.status()).unlockMethods);
+      return { ...base, stage: "unlock", retryAfterMs: await retryAfterMs(current), osUnlock };
+    }
     throw e;
   }
   const i = request.inspected;
@@ -169,8 +177,10 @@ async function detailsNow(current, request) {
   // A passkey chosen in the autofill menu: the prompt (unlock / PIN) is about that one only.
   if (request.chosen) candidates = candidates.filter((c) => c.credentialId === request.chosen);
   const wantsPin = uv === "required" || (uv === "preferred" && currentSettings().uvPolicy === "preferred");
+  const needsPin = wantsPin && !request.pinVerified && !excluded && (request.kind === "create" || candidates.length > 0);
   return {
     ...base,
+    ...hostOffers("consent", request, needsPin && !excluded, null),
     stage: "consent",
     rpId: i.rpId,
     rpName: i.rpName ?? null,
@@ -180,7 +190,7 @@ async function detailsNow(current, request) {
     replaces: request.kind === "create" && i.replaces === true,
     userVerification: typeof uv === "string" ? uv : null,
     // An excluded credential ends in InvalidStateError after consent alone; no PIN needed.
-    needsPin: wantsPin && !request.pinVerified && !excluded && (request.kind === "create" || candidates.length > 0),
+    needsPin,
     retryAfterMs: await retryAfterMs(current),
     candidates: [...candidates]
       .sort((a, b) => (b.created ?? 0) - (a.created ?? 0))
@@ -251,7 +261,7 @@ export function onTabRemoved(tabId) {
 }
 
 /** The prompt a prompt page may speak for: its own URL names it, and it lives in its window. */
-function promptFor(promptId, sender) {
+export function promptFor(promptId, sender) {
   const prompt = prompts.get(promptId);
   if (!prompt || !sender.url) return null;
   const url = new URL(sender.url);
@@ -269,6 +279,7 @@ export async function handlePromptDetails(msg, sender) {
   const prompt = promptFor(msg.promptId, sender);
   if (!prompt) return inactive();
   const request = prompt.request;
+  await hostStatus({ probe: true }); // the helper app's offers (no wait when it is known or missing)
   try {
     // Opening the prompt is no activity of the person's (the page caused it).
     const details = await withVault((current) => detailsNow(current, request), { activity: false });

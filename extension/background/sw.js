@@ -3,6 +3,8 @@
 //   requests.js  pages' `webauthn` requests and the prompt window
 //   manage.js    vault management messages from the popup and options page
 //   vault.js     the wasm core, storage.local commits, session, auto-lock, PIN rate limit, settings
+//   host.js      the native host (helper app): one lazily opened connectNative port
+//   hostflow.js  the helper app at the prompt (verify, OS unlock, OS authenticator) and OS unlock on/off
 //
 // Contracts: docs/design.md. The origin always comes from the browser's `sender`, never from the
 // message. Listeners are registered synchronously at the top level (a woken worker must find them
@@ -32,6 +34,7 @@ import {
   senderOrigin,
 } from "./requests.js";
 import { MANAGEMENT_TYPES, handleManagement } from "./manage.js";
+import { handlePromptHostVerify, handlePromptOsUnlock, handlePromptPlatform } from "./hostflow.js";
 
 const isContentScript = (sender) => !!sender.tab && senderOrigin(sender) !== EXTENSION_ORIGIN;
 const isExtensionPage = (sender) => senderOrigin(sender) === EXTENSION_ORIGIN;
@@ -93,6 +96,18 @@ api.runtime.onMessage.addListener((message, sender, sendResponse) => {
     case "prompt-pin":
       if (!isExtensionPage(sender)) return false;
       reply(handlePromptPin(msg, sender), sendResponse);
+      return true;
+    case "prompt-host-verify":
+      if (!isExtensionPage(sender)) return false;
+      reply(handlePromptHostVerify(msg, sender), sendResponse);
+      return true;
+    case "prompt-os-unlock":
+      if (!isExtensionPage(sender)) return false;
+      reply(handlePromptOsUnlock(msg, sender), sendResponse);
+      return true;
+    case "prompt-platform":
+      if (!isExtensionPage(sender)) return false;
+      reply(handlePromptPlatform(msg, sender), sendResponse);
       return true;
     case "prompt-decision":
       if (!isExtensionPage(sender)) return false;

@@ -431,6 +431,19 @@ export async function unlockWithPin(current, pin, { limit = true } = {}) {
   broadcastChanged();
 }
 
+/**
+ * Unlocks with the OS-held key the native host released for unlock method `os:<keyId>` (no PIN
+ * rate limit: the key is 256 random bits, released only after an OS verification). A key that does
+ * not open this vault is the core's `WrongPin`.
+ */
+export async function unlockWithOsKey(current, keyId, key) {
+  const r = unwrap(current.unlockWithOsKey(keyId, key));
+  await commitChanges(r.commit);
+  if (vaultState(current) === "unlocked" && !unlocked) await startSession(r.sessionKey);
+  cleanupLater(r.commit);
+  broadcastChanged();
+}
+
 /** The PIN re-entered for user verification (vault unlocked). */
 export async function verifyPin(current, pin) {
   await pinAttempt(current, () => unwrap(current.verifyPin(pin)));

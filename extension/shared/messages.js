@@ -50,6 +50,18 @@
  * or `{error: VaultError}` (WrongPin, RateLimited, WeakPin, …: the prompt stays open).
  * @typedef {{type: "prompt-pin", promptId: string, pin: string, create?: true}} PromptPinMessage
  */
+/**
+ * prompt page → sw (docs/design.md, "Native host protocol" → "In the extension"):
+ * `prompt-host-verify` — verify the user of the prompt's request with the helper app (consent stage,
+ * `details.hostVerify`); `prompt-os-unlock` — unlock with the OS-held key (unlock stage,
+ * `details.osUnlock`). Answer as prompt-pin: `{ok: PromptDetails}` or `{error: VaultError}`
+ * (`HostError`: the prompt stays open, the PIN still works).
+ * `prompt-platform` — hand the request to the OS (Windows Hello or a security key,
+ * `details.platformFallback`); answer `{ok: true}` (the page gets the credential) or `{error}`.
+ * @typedef {{type: "prompt-host-verify", promptId: string}} PromptHostVerifyMessage
+ * @typedef {{type: "prompt-os-unlock", promptId: string}} PromptOsUnlockMessage
+ * @typedef {{type: "prompt-platform", promptId: string}} PromptPlatformMessage
+ */
 
 // Vault management, extension pages → sw (docs/design.md, "Extension messages for the vault").
 // Every answer is `{ok: value}` or `{error: VaultError}`.
@@ -57,6 +69,8 @@
 /** → VaultStatus. @typedef {{type: "vault-create", pin: string}} VaultCreateMessage */
 /** → VaultStatus. @typedef {{type: "vault-unlock", pin: string}} VaultUnlockMessage */
 /** → VaultStatus. @typedef {{type: "vault-lock"}} VaultLockMessage */
+/** → VaultStatus: unlock with the OS-held key through the helper app. @typedef {{type: "vault-unlock-os"}} VaultUnlockOsMessage */
+/** → VaultStatus: add (`enabled: true`, vault unlocked) or remove the OS unlock method. @typedef {{type: "os-unlock-set", enabled: boolean}} OsUnlockSetMessage */
 /** → VaultStatus. @typedef {{type: "vault-change-pin", oldPin: string, newPin: string}} VaultChangePinMessage */
 /** → PasskeySummary[]. @typedef {{type: "list-passkeys"}} ListPasskeysMessage */
 /** → true. `label` "" clears it. @typedef {{type: "passkey-rename", credentialId: string, label: string}} PasskeyRenameMessage */
@@ -73,6 +87,7 @@
 /**
  * @typedef {WebAuthnMessage | AbortMessage | AutofillListMessage | AutofillChooseMessage | SiteStatusMessage |
  *   FramePolicyMessage | PromptDetailsMessage | PromptDecisionMessage | PromptPinMessage |
+ *   PromptHostVerifyMessage | PromptOsUnlockMessage | PromptPlatformMessage | VaultUnlockOsMessage | OsUnlockSetMessage |
  *   VaultStatusMessage | VaultCreateMessage | VaultUnlockMessage | VaultLockMessage | VaultChangePinMessage |
  *   ListPasskeysMessage | PasskeyRenameMessage | PasskeyDeleteMessage | PasskeyRestoreMessage |
  *   PasskeyPurgeMessage | SettingsSetMessage | OpenManagerMessage | VaultChangedMessage} Message
@@ -90,12 +105,18 @@
  * checked once the vault is open); the other members are null/false/empty.
  * `needsPin`: show a PIN field at the consent stage (docs/design.md, "The prompt").
  * `retryAfterMs`: wrong-PIN wait before the next attempt (0 = none).
+ * `hostVerify` (consent, with needsPin): the helper app can verify the user — the method's words
+ * ("Windows Hello", "system authentication", "test verifier"); `osUnlock` (unlock stage): the vault
+ * has an OS unlock method and the helper app can release its key — the method's words;
+ * `platformFallback` (consent): the OS authenticator can take the request ("Windows Hello or
+ * security key"). Each is null when not offered.
  * @typedef {"setup" | "unlock" | "consent"} PromptStage
  * @typedef {{
  *   stage: PromptStage, kind: Kind, origin: string, rpId: string|null, rpName: string|null,
  *   userName: string|null, userDisplayName: string|null,
  *   excluded: boolean, replaces: boolean,
  *   userVerification: "required"|"preferred"|"discouraged"|null, needsPin: boolean, retryAfterMs: number,
+ *   hostVerify: string|null, osUnlock: string|null, platformFallback: string|null,
  *   candidates: Array<{credentialId: string, userName: string, userDisplayName: string, label: string|null, created: number, lastUsed: number|null}>
  * }} PromptDetails
  */
@@ -112,7 +133,8 @@
  * @typedef {{
  *   state: "none"|"locked"|"unlocked", headerState: "ok"|"recovered"|"damaged"|"missing",
  *   count: number, deleted: number, damaged: Array<{key: string, reason: string, rpId?: string, userName?: string}>,
- *   settings: Settings, retryAfterMs: number, flavor: "normal"|"test"
+ *   settings: Settings, retryAfterMs: number, flavor: "normal"|"test",
+ *   unlockMethods?: string[], host: import("../background/host.js").HostStatus & {method: string}
  * }} VaultStatus
  */
 
@@ -144,6 +166,7 @@ export const VAULT_ERROR_NAMES = Object.freeze([
   "HeaderDamaged",
   "NotFound",
   "RateLimited",
+  "HostError", // the helper app refused or failed (message says what; the PIN still works)
 ]);
 export const AUTO_LOCK_MINUTES = Object.freeze([0, 1, 5, 15, 60, 240]);
 export const UV_POLICIES = Object.freeze(["required", "preferred"]);
@@ -184,6 +207,16 @@ export const promptDecisionMessage = (promptId, decision, credentialId, confirmR
 /** @returns {PromptPinMessage} */
 export const promptPinMessage = (promptId, pin, create) =>
   create === true ? { type: "prompt-pin", promptId, pin, create: true } : { type: "prompt-pin", promptId, pin };
+/** @returns {PromptHostVerifyMessage} */
+export const promptHostVerifyMessage = (promptId) => ({ type: "prompt-host-verify", promptId });
+/** @returns {PromptOsUnlockMessage} */
+export const promptOsUnlockMessage = (promptId) => ({ type: "prompt-os-unlock", promptId });
+/** @returns {PromptPlatformMessage} */
+export const promptPlatformMessage = (promptId) => ({ type: "prompt-platform", promptId });
+/** @returns {VaultUnlockOsMessage} */
+export const vaultUnlockOsMessage = () => ({ type: "vault-unlock-os" });
+/** @returns {OsUnlockSetMessage} */
+export const osUnlockSetMessage = (enabled) => ({ type: "os-unlock-set", enabled });
 /** @returns {VaultStatusMessage} */
 export const vaultStatusMessage = () => ({ type: "vault-status" });
 /** @returns {VaultCreateMessage} */
@@ -310,6 +343,13 @@ export function parseMessage(m) {
         (m.create === undefined || m.create === true)
         ? /** @type {PromptPinMessage} */ (m)
         : null;
+    case "prompt-host-verify":
+    case "prompt-os-unlock":
+    case "prompt-platform":
+      return hasExactly(m, ["type", "promptId"]) && isId(m.promptId) ? /** @type {Message} */ (m) : null;
+    case "os-unlock-set":
+      return hasExactly(m, ["type", "enabled"]) && typeof m.enabled === "boolean" ? /** @type {OsUnlockSetMessage} */ (m) : null;
+    case "vault-unlock-os":
     case "vault-status":
     case "vault-lock":
     case "list-passkeys":

@@ -11,6 +11,7 @@ import {
   countdown,
   el,
   errorText,
+  hostText,
   msg,
   onVaultChanged,
   passkeyTitle,
@@ -61,6 +62,7 @@ async function refresh() {
   renderSites();
   renderState();
   renderBanners();
+  renderHost();
 
   const state = status.state;
   $("setup").hidden = state !== "none";
@@ -113,6 +115,56 @@ function renderState() {
   $("state-detail").textContent = detail;
   button("lock").hidden = status.state !== "unlocked";
 }
+
+const osUnlockOn = () => Array.isArray(status.unlockMethods) && status.unlockMethods.some((m) => String(m).startsWith("os:"));
+const hostCanOsKey = () => !!(status.host && status.host.found && status.host.capabilities && status.host.capabilities.osKey === "available");
+
+/** The helper app's line (footer), its setting, and "Unlock with <method>" at the unlock card. */
+function renderHost() {
+  $("host-status").textContent = hostText(status.host);
+  const method = status.host ? status.host.method : "the helper app";
+  const os = button("os-unlock");
+  os.hidden = !(status.state === "locked" && osUnlockOn() && hostCanOsKey());
+  os.textContent = `Unlock with ${method}`;
+  // The setting: shown when the helper app can keep a key (or to turn an existing one off).
+  const show = status.state === "unlocked" && (hostCanOsKey() || osUnlockOn());
+  $("os-unlock-box").hidden = !show;
+  $("os-unlock-hint").hidden = !show;
+  $("os-unlock-label").textContent = `Unlock with ${method}`;
+  input("os-unlock-enabled").checked = osUnlockOn();
+}
+
+input("os-unlock-enabled").addEventListener("change", async () => {
+  const box = input("os-unlock-enabled");
+  const want = box.checked;
+  box.disabled = true;
+  $("os-unlock-status").classList.remove("failed");
+  $("os-unlock-status").textContent = want ? "Waiting for the helper app…" : "";
+  const answer = await ask(msg.osUnlockSet(want));
+  box.disabled = false;
+  if (answer.error) {
+    box.checked = !want;
+    $("os-unlock-status").classList.add("failed");
+    $("os-unlock-status").textContent = `Not changed: ${errorText(answer.error)}`;
+    return;
+  }
+  $("os-unlock-status").textContent = want ? "On: Latchkey can be unlocked without the PIN." : "Off.";
+  status = answer.ok;
+  renderHost();
+});
+
+button("os-unlock").addEventListener("click", async () => {
+  const b = button("os-unlock");
+  b.disabled = true;
+  $("os-unlock-error").textContent = "";
+  const answer = await ask(msg.vaultUnlockOs());
+  b.disabled = false;
+  if (answer.error) {
+    $("os-unlock-error").textContent = errorText(answer.error);
+    return;
+  }
+  await refresh();
+});
 
 const lockAfterText = (m) => (m % 60 === 0 ? plural(m / 60, "hour") : plural(m, "minute"));
 

@@ -8,6 +8,7 @@ import {
   countdown,
   el,
   errorText,
+  hostText,
   msg,
   onVaultChanged,
   openManager,
@@ -64,6 +65,7 @@ async function refresh() {
   shownState = status.state;
   setState(status);
   $("status").hidden = true;
+  showHost(status);
 
   if (status.state === "none") {
     showOnly("view-none");
@@ -149,6 +151,29 @@ function renderList() {
   else $("list-status").textContent = "";
   search.parentElement.hidden = passkeys.length === 0;
 }
+
+/** The helper app's line, and "Unlock with <method>" when the vault has an OS unlock method. */
+function showHost(status) {
+  $("host").textContent = hostText(status.host);
+  const osOn = Array.isArray(status.unlockMethods) && status.unlockMethods.some((m) => String(m).startsWith("os:"));
+  const can = status.host && status.host.found && status.host.capabilities && status.host.capabilities.osKey === "available";
+  const button = $("os-unlock");
+  button.hidden = !(status.state === "locked" && osOn && can);
+  button.textContent = `Unlock with ${status.host ? status.host.method : "the helper app"}`;
+}
+
+$("os-unlock").addEventListener("click", async () => {
+  const button = /** @type {HTMLButtonElement} */ ($("os-unlock"));
+  button.disabled = true;
+  $("os-unlock-error").textContent = "";
+  const answer = await ask(msg.vaultUnlockOs());
+  button.disabled = false;
+  if (answer.error) {
+    $("os-unlock-error").textContent = errorText(answer.error);
+    return;
+  }
+  await refresh();
+});
 
 $("view-locked").addEventListener("submit", async (event) => {
   event.preventDefault();

@@ -5,6 +5,10 @@
 //   consent — who asks for what: "Save passkey" / "Sign in" / account choice / "Use another device
 //             or security key" / "Cancel"; with details.needsPin also a PIN, sent (prompt-pin)
 //             before the decision.
+// The helper app (native host), when the service worker offers it in the details: "Verify with
+// <method>" next to the PIN (consent: verifies, then confirms like the primary button), "Unlock
+// with <method>" (unlock stage), and the OS authenticator button (e.g. "Windows Hello or security
+// key"). Their errors show under the PIN field; the request stays open and the PIN still works.
 // After prompt-pin answers ok the page shows the details it returned (the next stage). Closing
 // the window counts as Cancel. No inline scripts (extension CSP).
 import { $, ask, checkNewPin, countdown, el, errorText, formatDate, msg, setFieldError } from "./ui.js";
@@ -24,6 +28,9 @@ const pin = /** @type {HTMLInputElement} */ ($("pin"));
 const newPin = /** @type {HTMLInputElement} */ ($("new-pin"));
 const confirmPin = /** @type {HTMLInputElement} */ ($("confirm-pin"));
 const replace = /** @type {HTMLInputElement} */ ($("replace"));
+const hostVerify = /** @type {HTMLButtonElement} */ ($("host-verify"));
+const osUnlock = /** @type {HTMLButtonElement} */ ($("os-unlock"));
+const platform = /** @type {HTMLButtonElement} */ ($("platform"));
 
 /** @type {any} the details being shown */
 let details = null;
@@ -46,7 +53,7 @@ function showEnded(text) {
 }
 
 function setButtonsDisabled(disabled) {
-  for (const b of [primary, other, cancel]) b.disabled = disabled;
+  for (const b of [primary, other, cancel, hostVerify, osUnlock, platform]) b.disabled = disabled;
   if (!disabled && waiting) primary.disabled = true;
 }
 
@@ -97,6 +104,9 @@ function render(d, done = "") {
   setFieldError(newPin, $("new-pin-error"), "");
   setFieldError(confirmPin, $("confirm-pin-error"), "");
   $("pin-hint").textContent = "";
+  for (const b of [hostVerify, osUnlock, platform]) b.hidden = true;
+  $("host-box").hidden = true;
+  setHostError("");
 
   if (d.rpId) {
     $("site").hidden = false;
@@ -130,6 +140,11 @@ function render(d, done = "") {
     $("pin-box").hidden = false;
     primary.textContent = "Unlock";
     focusTarget = pin;
+    if (d.osUnlock) {
+      $("host-box").hidden = false;
+      osUnlock.hidden = false;
+      osUnlock.textContent = `Unlock with ${d.osUnlock}`;
+    }
   } else if (isCreate) {
     if (done) showDone(done);
     $("title").textContent = d.excluded ? "This passkey already exists" : "Save passkey in Latchkey?";
@@ -188,8 +203,15 @@ function render(d, done = "") {
   if (stage === "consent") {
     if (d.needsPin && canConfirm && !(isCreate && d.excluded)) {
       $("pin-box").hidden = false;
-      $("pin-hint").textContent = "This site asks Latchkey to check that it is you. Enter your PIN.";
+      $("pin-hint").textContent = d.hostVerify
+        ? `This site asks Latchkey to check that it is you. Enter your PIN, or verify with ${d.hostVerify}.`
+        : "This site asks Latchkey to check that it is you. Enter your PIN.";
       focusTarget = pin;
+      if (d.hostVerify) {
+        $("host-box").hidden = false;
+        hostVerify.hidden = false;
+        hostVerify.textContent = `Verify with ${d.hostVerify}`;
+      }
     } else if (d.uvUnavailable && canConfirm && !(isCreate && d.excluded)) {
       canConfirm = false;
       notes.push(
@@ -197,6 +219,10 @@ function render(d, done = "") {
           "use another device or security key instead.",
       );
     }
+  }
+  if (stage === "consent" && d.platformFallback && !(isCreate && d.excluded)) {
+    platform.hidden = false;
+    platform.textContent = d.platformFallback;
   }
   primary.hidden = !canConfirm;
   if (!canConfirm) focusTarget = other;
@@ -326,6 +352,72 @@ form.addEventListener("submit", async (event) => {
     details = next;
   }
   decide(isCreate ? "save" : "signin", credentialId, replacing ? true : undefined);
+});
+
+function setHostError(text) {
+  $("host-error").textContent = text;
+}
+
+/** The consent choices the primary button would send, or null (a note says what is missing). */
+function consentChoice() {
+  const isCreate = details.kind === "create";
+  const checked = /** @type {HTMLInputElement|null} */ (form.querySelector('input[name="account"]:checked'));
+  const credentialId = isCreate ? undefined : checked ? checked.value : details.candidates[0]?.credentialId;
+  const replacing = isCreate && details.replaces && !details.excluded;
+  if (replacing && !replace.checked) {
+    $("note").textContent = "Tick \u201cReplace the existing passkey\u201d to save the new one, or cancel.";
+    $("note").hidden = false;
+    replace.focus();
+    return null;
+  }
+  return { decision: isCreate ? "save" : "signin", credentialId, confirmReplace: replacing ? true : undefined };
+}
+
+/** Sends one helper-app message; resolves to its ok value or null (error shown, or the request ended). */
+async function askHost(message, button) {
+  busy = true;
+  // "Cancel" stays usable while the OS prompt waits: cancelling the request cancels it on the host.
+  for (const b of [primary, hostVerify, osUnlock, platform]) b.disabled = true;
+  button.setAttribute("aria-busy", "true");
+  setHostError("");
+  const answer = await ask(message);
+  busy = false;
+  button.removeAttribute("aria-busy");
+  if (answer.error) {
+    if (answer.error.name === "HostError" || answer.error.name === "WrongPin" || answer.error.name === "RateLimited") {
+      setButtonsDisabled(false);
+      setHostError(errorText(answer.error));
+      button.focus();
+    } else {
+      showEnded(answer.error.name === "Unavailable" ? "Latchkey is not available." : answer.error.message || "This request has ended.");
+    }
+    return null;
+  }
+  return answer.ok;
+}
+
+hostVerify.addEventListener("click", async () => {
+  if (sent || busy || hostVerify.disabled || !details || stage !== "consent" || !canConfirm) return;
+  const choice = consentChoice();
+  if (!choice) return;
+  const next = await askHost(msg.promptHostVerify(promptId), hostVerify);
+  if (!next) return;
+  details = next;
+  decide(choice.decision, choice.credentialId, choice.confirmReplace);
+});
+
+osUnlock.addEventListener("click", async () => {
+  if (sent || busy || osUnlock.disabled || !details || stage !== "unlock") return;
+  const next = await askHost(msg.promptOsUnlock(promptId), osUnlock);
+  if (next) render(next, "unlock");
+});
+
+platform.addEventListener("click", async () => {
+  if (sent || busy || platform.disabled || !details || stage !== "consent") return;
+  const done = await askHost(msg.promptPlatform(promptId), platform);
+  if (!done) return;
+  sent = true;
+  setTimeout(() => window.close(), 1000);
 });
 
 other.addEventListener("click", () => decide("other-device"));

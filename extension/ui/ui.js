@@ -14,6 +14,11 @@ import {
   promptDecisionMessage,
   promptDetailsMessage,
   promptPinMessage,
+  promptHostVerifyMessage,
+  promptOsUnlockMessage,
+  promptPlatformMessage,
+  osUnlockSetMessage,
+  vaultUnlockOsMessage,
   settingsSetMessage,
   vaultChangePinMessage,
   vaultCreateMessage,
@@ -41,7 +46,37 @@ export const msg = {
   promptDetails: promptDetailsMessage,
   promptDecision: promptDecisionMessage,
   promptPin: promptPinMessage,
+  promptHostVerify: promptHostVerifyMessage,
+  promptOsUnlock: promptOsUnlockMessage,
+  promptPlatform: promptPlatformMessage,
+  vaultUnlockOs: vaultUnlockOsMessage,
+  osUnlockSet: osUnlockSetMessage,
 };
+
+/**
+ * The helper app (native host) in plain words, from vault-status's `host` member, e.g.
+ * "Helper app: not installed — PIN only" or "Helper app 0.1.0 (Linux): user verification available
+ * (system authentication), OS unlock available".
+ */
+export function hostText(host) {
+  if (!host || host.found === null) return "Helper app: not checked yet — PIN only";
+  if (!host.found) {
+    return /not installed/i.test(host.error || "")
+      ? "Helper app: not installed — PIN only"
+      : `Helper app: not available (${host.error || "no answer"}) — PIN only`;
+  }
+  const os = { windows: "Windows", linux: "Linux", macos: "macOS", other: "other OS" }[host.os] || host.os;
+  const c = host.capabilities || {};
+  const word = (v) => (v === "available" ? "available" : v === "unavailable" ? "not available now" : "not supported");
+  const parts = [
+    `user verification ${word(c.userVerification)}${c.userVerification === "available" ? ` (${host.method})` : ""}`,
+    `OS unlock ${word(c.osKey)}`,
+  ];
+  if (c.platformAuthenticator === "available") parts.push("Windows Hello passkeys and security keys available");
+  const test = host.testBuild ? " [test build]" : "";
+  const stopped = host.connected === false && host.error ? ` (${host.error})` : "";
+  return `Helper app ${host.hostVersion} (${os})${test}: ${parts.join(", ")}${stopped}`;
+}
 
 /**
  * Sends a message and always resolves to an envelope: `{ok}` or `{error: {name, message, retryAfterMs?}}`.

@@ -281,6 +281,11 @@ pub fn serve<R: Read>(
                     .get(&c.request_id)
                     .map(CancelToken::cancel_by_request)
                     .is_some();
+                log(&format!(
+                    "cancel for request {}: {}",
+                    c.request_id,
+                    if found { "stopping it" } else { "not pending" }
+                ));
                 Some(ResponseFrame::Ok {
                     id,
                     result: ResponseBody::Cancel(CancelResult { cancelled: found }),

@@ -94,7 +94,7 @@ export async function webauthnInPage(driver, kind, optionsJSON, opts = {}) {
   );
 }
 
-export async function launchFirefox({ extensionDir = null, profileDir = null, headless = !process.env.HEADED } = {}) {
+export async function launchFirefox({ extensionDir = null, profileDir = null, headless = !process.env.HEADED, homeDir = null } = {}) {
   if (!fs.existsSync(GECKODRIVER)) {
     throw new Error(`geckodriver not found at ${GECKODRIVER} (set GECKODRIVER, or run scripts/setup.sh)`);
   }
@@ -108,8 +108,9 @@ export async function launchFirefox({ extensionDir = null, profileDir = null, he
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'lk-firefox-'));
   if (!profileDir) profileDir = path.join(tmp, 'profile');
   fs.mkdirSync(profileDir, { recursive: true });
-  const home = path.join(tmp, 'home');
-  fs.mkdirSync(home);
+  // homeDir: a caller's HOME (e.g. with a registered native host, harness/native-host.mjs).
+  const home = homeDir ?? path.join(tmp, 'home');
+  if (!homeDir) fs.mkdirSync(home);
   const logFile = path.join(tmp, 'geckodriver.log');
   const harnessLog = [];
   const note = (t) => harnessLog.push(`${new Date().toISOString().slice(11, 23)} [harness] ${t}`);
