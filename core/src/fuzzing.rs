@@ -691,6 +691,8 @@ struct Base {
     entries: BTreeMap<String, (String, bool)>,
     /// The KDF of the PIN method.
     kdf: KdfSpec,
+    /// The vault id.
+    vault_id: String,
 }
 
 fn apply(storage: &mut Map<String, Value>, commit: &Commit, cleanup: bool) {
@@ -735,6 +737,7 @@ fn describe(storage: Map<String, Value>) -> Option<Base> {
         session_key,
         entries,
         kdf,
+        vault_id: header.vault_id,
     })
 }
 
@@ -1022,6 +1025,9 @@ pub fn vault(data: &[u8]) {
     };
 
     decode_values(&storage);
+    if let Some(base) = base {
+        open_entries(&storage, base);
+    }
 
     let session_keys: Vec<&str> = match base {
         Some(b) => vec![b.session_key.as_str()],
@@ -1077,6 +1083,34 @@ fn decode_values(storage: &Map<String, Value>) {
                     VaultError::Tampered(_) | VaultError::UnsupportedVersion(_)
                 )),
             }
+        }
+    }
+}
+
+/// Entries opened directly with the base's key: what authenticates under an entry id is that
+/// entry's passkey (its current or kept previous version), never another one; anything else is
+/// `Tampered`.
+fn open_entries(storage: &Map<String, Value>, base: &Base) {
+    let Ok(key) = VaultKey::from_session_string(&base.session_key) else {
+        return;
+    };
+    for (k, v) in storage {
+        let Some(id) = k
+            .strip_prefix(ENTRY_PREFIX)
+            .or_else(|| k.strip_prefix(PREV_PREFIX))
+        else {
+            continue;
+        };
+        let Ok(entry) = EncryptedEntry::from_value(v, id) else {
+            continue;
+        };
+        match entry.open(&key, &base.vault_id) {
+            Ok(payload) => assert_eq!(
+                Some(&payload.record.credential_id),
+                base.entries.get(id).map(|e| &e.0),
+                "entry {id} opened to another passkey"
+            ),
+            Err(e) => assert!(matches!(e, VaultError::Tampered(_)), "opening {k}: {e:?}"),
         }
     }
 }
