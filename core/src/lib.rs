@@ -17,6 +17,8 @@ pub mod clock;
 pub mod cose;
 pub mod crypto;
 pub mod error;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod host;
 pub mod options;
 pub mod origin;

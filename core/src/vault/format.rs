@@ -251,6 +251,10 @@ impl PinMethod {
         let salt = decode(&self.kdf.salt, "the salt")?;
         let nonce = decode(&self.wrapped_key.nonce, "the wrapped key's nonce")?;
         let ct = decode(&self.wrapped_key.ct, "the wrapped key")?;
+        // Argon2 itself refuses salts under 8 bytes; format 1 salts are 16 (fuzz/regressions/vault).
+        if salt.len() != SALT_LEN {
+            return Err(VaultError::BadHeader("the salt has the wrong size".into()));
+        }
         if nonce.len() != NONCE_LEN || ct.len() != KEY_LEN + TAG_LEN {
             return Err(VaultError::BadHeader(
                 "the wrapped key has the wrong size".into(),
@@ -571,6 +575,42 @@ impl EntryPayload {
             kind: "passkey".into(),
             deleted_at,
             record,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use crate::rng::TestRng;
+
+    /// Found by the `vault` fuzz target: a header whose salt decodes to fewer than 8 bytes made
+    /// Argon2 fail, which surfaced as a `Crypto` error ("UnknownError") instead of a damaged header.
+    #[test]
+    fn a_salt_of_the_wrong_size_is_a_bad_header() {
+        let mut rng = TestRng::new(5);
+        let key = VaultKey::generate(&mut rng).unwrap();
+        let pin = Pin::new("1234".into());
+        let fast = Argon2Params {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let header = VaultHeader::new(&key, &pin, fast, 0, &mut rng).unwrap();
+        assert!(header.unlock_with_pin(&pin).is_ok());
+        for salt_len in [0, 6, 8, 15, 17, 32] {
+            let mut h = header.clone();
+            let UnlockMethod::Pin(m) = &mut h.unlock[0] else {
+                panic!("a PIN method");
+            };
+            m.kdf.salt = b64url::encode(&vec![7u8; salt_len]);
+            let err = h.unlock_with_pin(&pin).unwrap_err();
+            assert!(
+                matches!(err, VaultError::BadHeader(_)),
+                "{salt_len}: {err:?}"
+            );
+            assert_eq!(err.name(), "HeaderDamaged");
         }
     }
 }
