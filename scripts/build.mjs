@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds Latchkey's browser extension (no bundler):
-//   1. the wasm authenticator: cargo (wasm32, profile wasm-release) → wasm-bindgen --target web → wasm-opt -O3
+//   1. the wasm authenticator: cargo (wasm32, profile wasm-release) → wasm-bindgen --target web → wasm-opt -Oz
 //   2. four unpacked extensions: dist/chrome, dist/firefox, dist/chrome-test, dist/firefox-test
 //      (extension/ + pkg/ + a per-browser manifest.json + flavor.js + build-info.json).
 //      The -test flavors differ ONLY in flavor.js (TEST_FLAVOR = true).
@@ -119,7 +119,7 @@ function buildWasm(pkgDir) {
   run(wasmBindgen, ["--target", "web", "--out-dir", tmp, "--out-name", WASM_FILE, wasmIn], "wasm-bindgen");
   const bgWasm = path.join(tmp, `${WASM_FILE}_bg.wasm`);
   const before = fs.statSync(bgWasm).size;
-  run(wasmOpt, ["-O3", ...WASM_OPT_FEATURES, bgWasm, "-o", bgWasm], "wasm-opt");
+  run(wasmOpt, ["-Oz", ...WASM_OPT_FEATURES, bgWasm, "-o", bgWasm], "wasm-opt");
   log(`wasm-opt: ${kb(before)} → ${kb(fs.statSync(bgWasm).size)}`);
   fs.rmSync(pkgDir, { recursive: true, force: true });
   fs.renameSync(tmp, pkgDir);

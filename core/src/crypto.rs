@@ -11,6 +11,8 @@ use crate::cose::CoseKey;
 use crate::rng::{Rng, RngError};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{DerSignature, SigningKey};
+use p256::SecretKey;
+use std::sync::OnceLock;
 use thiserror::Error;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -62,10 +64,16 @@ const PKCS8_PUBLIC_KEY_HEADER: [u8; 5] = [0xa1, 0x44, 0x03, 0x42, 0x00];
 /// Length of the PKCS#8 document [`PrivateKey::to_pkcs8_der`] writes.
 pub const PKCS8_LEN: usize = PKCS8_PREFIX.len() + 32 + PKCS8_PUBLIC_KEY_HEADER.len() + 65;
 
-/// A P-256 private key for ES256. The scalar is zeroized on drop (by `p256`'s `SigningKey`), and
-/// `Debug` prints no key material.
+/// A P-256 private key for ES256. The scalar is zeroized on drop (by `p256`'s `SecretKey` and
+/// `SigningKey`), and `Debug` prints no key material.
+///
+/// The signing key (and with it the public key, one scalar multiplication) is derived on first use
+/// and then kept: unlocking a vault of thousands of passkeys does not pay for keys it never uses.
 #[derive(Clone)]
-pub struct PrivateKey(SigningKey);
+pub struct PrivateKey {
+    secret: SecretKey,
+    signing: OnceLock<SigningKey>,
+}
 
 impl std::fmt::Debug for PrivateKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -100,9 +108,17 @@ impl PrivateKey {
             // `SigningKey::from_slice` would zero-pad shorter input.
             return Err(CryptoError::InvalidScalar);
         }
-        SigningKey::from_slice(bytes)
-            .map(Self)
+        SecretKey::from_slice(bytes)
+            .map(|secret| Self {
+                secret,
+                signing: OnceLock::new(),
+            })
             .map_err(|_| CryptoError::InvalidScalar)
+    }
+
+    /// The signing key, derived on first use.
+    fn signing_key(&self) -> &SigningKey {
+        self.signing.get_or_init(|| SigningKey::from(&self.secret))
     }
 
     /// Signs `message` with ES256: ECDSA P-256 over SHA-256(`message`), with the deterministic
@@ -111,14 +127,14 @@ impl PrivateKey {
     /// requires.
     #[must_use]
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
-        let signature: DerSignature = self.0.sign(message);
+        let signature: DerSignature = self.signing_key().sign(message);
         signature.as_bytes().to_vec()
     }
 
     /// The public key as an uncompressed SEC1 point `04 || x || y`.
     #[must_use]
     pub fn public_key_sec1_uncompressed(&self) -> [u8; 65] {
-        let point = self.0.verifying_key().to_sec1_point(false);
+        let point = self.signing_key().verifying_key().to_sec1_point(false);
         let mut out = [0u8; 65];
         // An uncompressed point of a valid key is always 65 bytes.
         if let Some(slot) = out.get_mut(..point.as_bytes().len()) {
@@ -154,7 +170,7 @@ impl PrivateKey {
     pub fn to_pkcs8_der(&self) -> Zeroizing<Vec<u8>> {
         let mut out = Zeroizing::new(Vec::with_capacity(PKCS8_LEN));
         out.extend_from_slice(&PKCS8_PREFIX);
-        let mut scalar = self.0.to_bytes();
+        let mut scalar = self.secret.to_bytes();
         out.extend_from_slice(scalar.as_slice());
         scalar.as_mut_slice().zeroize();
         out.extend_from_slice(&PKCS8_PUBLIC_KEY_HEADER);
@@ -169,6 +185,28 @@ impl PrivateKey {
     /// # Errors
     /// A [`CryptoError`] naming what is wrong.
     pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, CryptoError> {
+        let (key, public_key) = Self::parse_pkcs8_der(der)?;
+        if let Some(point) = public_key {
+            if point != key.public_key_sec1_uncompressed().as_slice() {
+                return Err(CryptoError::PublicKeyMismatch);
+            }
+        }
+        Ok(key)
+    }
+
+    /// [`PrivateKey::from_pkcs8_der`] for a document this code wrote and an authenticated
+    /// encryption has vouched for since (a vault entry): the same strict parse, but the embedded
+    /// public key is not re-derived now (a scalar multiplication per key), so loading stays cheap.
+    /// The key derives its public key on first use, as any other.
+    ///
+    /// # Errors
+    /// As [`PrivateKey::from_pkcs8_der`], except [`CryptoError::PublicKeyMismatch`].
+    pub fn from_trusted_pkcs8_der(der: &[u8]) -> Result<Self, CryptoError> {
+        Self::parse_pkcs8_der(der).map(|(key, _)| key)
+    }
+
+    /// The key and the embedded public point (`04 || x || y`), if any.
+    fn parse_pkcs8_der(der: &[u8]) -> Result<(Self, Option<&[u8]>), CryptoError> {
         let mut outer = DerReader::new(der);
         let mut info = DerReader::new(outer.expect(TAG_SEQUENCE)?);
         outer.finish()?;
@@ -222,15 +260,19 @@ impl PrivateKey {
             wrapper.finish()?;
         }
         ec_key.finish()?;
-        if let Some(bits) = public_key {
-            let (unused, point) = bits
-                .split_first()
-                .ok_or(CryptoError::MalformedPkcs8("empty public key bit string"))?;
-            if *unused != 0 || point != key.public_key_sec1_uncompressed().as_slice() {
-                return Err(CryptoError::PublicKeyMismatch);
+        let point = match public_key {
+            Some(bits) => {
+                let (unused, point) = bits
+                    .split_first()
+                    .ok_or(CryptoError::MalformedPkcs8("empty public key bit string"))?;
+                if *unused != 0 || point.len() != 65 || point.first() != Some(&0x04) {
+                    return Err(CryptoError::PublicKeyMismatch);
+                }
+                Some(point)
             }
-        }
-        Ok(key)
+            None => None,
+        };
+        Ok((key, point))
     }
 }
 
@@ -318,6 +360,34 @@ mod tests {
 
     /// The "none.ES256" credential private key from WebAuthn L3 §16 test vectors.
     const SPEC_KEY: &str = "6e68e7a58484a3264f66b77f5d6dc5bc36a47085b615c9727ab334e8c369c2ee";
+
+    #[test]
+    fn trusted_pkcs8_defers_the_public_key_check() {
+        let key = PrivateKey::from_random_bytes(&mut TestRng::new(3)).unwrap();
+        let der = key.to_pkcs8_der();
+        let lazy = PrivateKey::from_trusted_pkcs8_der(&der).unwrap();
+        // Signing derives the key on first use: the signature verifies under the stored public key.
+        let sig = Signature::from_der(&lazy.sign(b"hello")).unwrap();
+        let vk = VerifyingKey::from_sec1_bytes(&key.public_key_sec1_uncompressed()).unwrap();
+        vk.verify(b"hello", &sig).unwrap();
+        assert_eq!(
+            lazy.public_key_sec1_uncompressed(),
+            key.public_key_sec1_uncompressed()
+        );
+        // An embedded public key of another scalar: only the strict parse notices.
+        let mut other = der.to_vec();
+        let last = other.len() - 1;
+        other[last] ^= 1;
+        assert_eq!(
+            PrivateKey::from_pkcs8_der(&other).unwrap_err(),
+            CryptoError::PublicKeyMismatch
+        );
+        assert!(PrivateKey::from_trusted_pkcs8_der(&other).is_ok());
+        // Its form is still checked.
+        let mut short = der.to_vec();
+        short.truncate(PKCS8_LEN - 1);
+        assert!(PrivateKey::from_trusted_pkcs8_der(&short).is_err());
+    }
 
     #[test]
     fn sign_verifies_and_is_deterministic() {

@@ -202,6 +202,23 @@ impl Passkey {
     /// [`PasskeyError`] for an unknown version or algorithm, bad base64url, out-of-range ids, or a
     /// private key that does not load.
     pub fn from_record(record: PasskeyRecord) -> Result<Self, PasskeyError> {
+        Self::from_record_with(record, PrivateKey::from_pkcs8_der)
+    }
+
+    /// [`Passkey::from_record`] for a record read out of an authenticated vault entry: the
+    /// private key's public half is derived on first use instead of now
+    /// ([`PrivateKey::from_trusted_pkcs8_der`]), so unlocking a large vault stays fast.
+    ///
+    /// # Errors
+    /// As [`Passkey::from_record`].
+    pub fn from_vault_record(record: PasskeyRecord) -> Result<Self, PasskeyError> {
+        Self::from_record_with(record, PrivateKey::from_trusted_pkcs8_der)
+    }
+
+    fn from_record_with(
+        record: PasskeyRecord,
+        parse_key: fn(&[u8]) -> Result<PrivateKey, CryptoError>,
+    ) -> Result<Self, PasskeyError> {
         if record.v != RECORD_VERSION {
             return Err(PasskeyError::UnsupportedVersion(record.v));
         }
@@ -222,7 +239,7 @@ impl Passkey {
             b64url::decode(record.private_key.expose())
                 .map_err(|_| PasskeyError::InvalidBase64("privateKey"))?,
         );
-        let private_key = PrivateKey::from_pkcs8_der(&der)?;
+        let private_key = parse_key(&der)?;
         Ok(Self {
             credential_id,
             rp_id: record.rp_id,

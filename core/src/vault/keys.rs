@@ -7,6 +7,7 @@ use crate::b64url;
 use crate::rng::Rng;
 use aes_gcm::aead::{Aead, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Nonce};
+use std::sync::OnceLock;
 use zeroize::{Zeroize, Zeroizing};
 
 /// AES-256-GCM key length.
@@ -16,8 +17,10 @@ pub const NONCE_LEN: usize = 12;
 /// AES-GCM tag length.
 pub const TAG_LEN: usize = 16;
 
-/// The random 256-bit key that encrypts every entry of one vault.
-pub struct VaultKey([u8; KEY_LEN]);
+/// The random 256-bit key that encrypts every entry of one vault, with its AES-256-GCM key
+/// schedule made once on first use (every entry is opened with it at unlock; the schedule is
+/// zeroized on drop by `aes-gcm`'s `zeroize` feature).
+pub struct VaultKey([u8; KEY_LEN], OnceLock<Aes256Gcm>);
 
 /// A key-encryption key derived from a PIN (or, later, released by the native host).
 pub struct Kek([u8; KEY_LEN]);
@@ -85,7 +88,7 @@ impl VaultKey {
     /// # Errors
     /// [`VaultError::Rng`] when the random source fails.
     pub fn generate(rng: &mut impl Rng) -> Result<Self, VaultError> {
-        let mut key = Self([0; KEY_LEN]);
+        let mut key = Self([0; KEY_LEN], OnceLock::new());
         rng.fill_bytes(&mut key.0)
             .map_err(|e| VaultError::Rng(e.to_string()))?;
         Ok(key)
@@ -97,7 +100,7 @@ impl VaultKey {
     /// [`VaultError::WrongKey`] when the length is not 32 bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, VaultError> {
         let arr: [u8; KEY_LEN] = bytes.try_into().map_err(|_| VaultError::WrongKey)?;
-        Ok(Self(arr))
+        Ok(Self(arr, OnceLock::new()))
     }
 
     /// The session form kept in the browser's memory-only `storage.session` while unlocked.
@@ -127,13 +130,21 @@ impl VaultKey {
             == 0
     }
 
+    fn cipher(&self) -> Result<&Aes256Gcm, VaultError> {
+        if let Some(c) = self.1.get() {
+            return Ok(c);
+        }
+        let c = cipher(&self.0)?;
+        Ok(self.1.get_or_init(|| c))
+    }
+
     pub(crate) fn seal(
         &self,
         rng: &mut impl Rng,
         plaintext: &[u8],
         aad: &[u8],
     ) -> Result<([u8; NONCE_LEN], Vec<u8>), VaultError> {
-        seal(&self.0, rng, plaintext, aad)
+        seal_with(self.cipher()?, rng, plaintext, aad)
     }
 
     pub(crate) fn open(
@@ -142,7 +153,7 @@ impl VaultKey {
         ciphertext: &[u8],
         aad: &[u8],
     ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
-        open(&self.0, nonce, ciphertext, aad)
+        open_with(self.cipher()?, nonce, ciphertext, aad)
     }
 }
 
@@ -270,10 +281,19 @@ fn seal(
     plaintext: &[u8],
     aad: &[u8],
 ) -> Result<([u8; NONCE_LEN], Vec<u8>), VaultError> {
+    seal_with(&cipher(key)?, rng, plaintext, aad)
+}
+
+fn seal_with(
+    cipher: &Aes256Gcm,
+    rng: &mut impl Rng,
+    plaintext: &[u8],
+    aad: &[u8],
+) -> Result<([u8; NONCE_LEN], Vec<u8>), VaultError> {
     let mut nonce = [0u8; NONCE_LEN];
     rng.fill_bytes(&mut nonce)
         .map_err(|e| VaultError::Rng(e.to_string()))?;
-    let ct = cipher(key)?
+    let ct = cipher
         .encrypt(
             &Nonce::from(nonce),
             Payload {
@@ -291,10 +311,19 @@ fn open(
     ciphertext: &[u8],
     aad: &[u8],
 ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
+    open_with(&cipher(key)?, nonce, ciphertext, aad)
+}
+
+fn open_with(
+    cipher: &Aes256Gcm,
+    nonce: &[u8],
+    ciphertext: &[u8],
+    aad: &[u8],
+) -> Result<Zeroizing<Vec<u8>>, VaultError> {
     let nonce: [u8; NONCE_LEN] = nonce
         .try_into()
         .map_err(|_| VaultError::Tampered("the nonce is not 12 bytes".into()))?;
-    cipher(key)?
+    cipher
         .decrypt(
             &Nonce::from(nonce),
             Payload {

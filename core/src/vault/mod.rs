@@ -760,7 +760,7 @@ impl Vault {
                 }
                 None => {
                     let record_for_issue = payload.record.clone();
-                    match Passkey::from_record(payload.record) {
+                    match Passkey::from_vault_record(payload.record) {
                         Ok(p) => passkeys.push(p),
                         Err(e) => {
                             opened.damaged.push(issue(
