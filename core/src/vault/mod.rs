@@ -687,10 +687,13 @@ impl Vault {
                     let payload = entry.open(&opened.key, &opened.vault_id)?;
                     Ok((entry, payload))
                 };
+            // The kept previous version is cleaned up only once the current one is accepted
+            // below: an entry that authenticates but is refused must not lose its last good copy.
+            let mut cleanup_prev = None;
             let (entry, payload) = match read(&slot.current) {
                 Ok(ok) => {
                     if slot.prev.is_some() {
-                        commit.cleanup.push(prev_key);
+                        cleanup_prev = Some(prev_key);
                     }
                     ok
                 }
@@ -775,6 +778,7 @@ impl Vault {
             }
             opened.entry_of.insert(cred, id.clone());
             opened.sealed.insert(id.clone(), entry);
+            commit.cleanup.extend(cleanup_prev);
         }
         // The previous versions repaired above are now the current ones.
         for (key, value) in &commit.set {

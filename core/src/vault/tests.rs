@@ -768,3 +768,46 @@ fn unknown_unlock_methods_survive_a_rewrite() {
         .unwrap()
         .contains(&future));
 }
+
+#[test]
+fn a_refused_entry_keeps_its_previous_version() {
+    // An entry that authenticates but is refused (here: a second entry for a credential id already
+    // loaded) must not have its kept previous version cleaned up at unlock.
+    let mut rng = TestRng::new(11);
+    let mut storage = Map::new();
+    let mut vault = Vault::load(&storage);
+    apply(
+        &mut storage,
+        &vault.create(&pin("1234"), FAST, NOW, &mut rng).unwrap().0,
+    );
+    let a = passkey(&mut rng, 1, "a.example", "alice");
+    apply(
+        &mut storage,
+        &vault
+            .commit_writes(vec![StoreWrite::put(&a)], NOW, &mut rng)
+            .unwrap(),
+    );
+    let opened = vault.opened.as_ref().unwrap();
+    // A duplicate of alice's passkey under an entry id that sorts after the real one, with a kept
+    // previous version of its own.
+    let dup_id = "~~~~~~~~~~~~~~~~~~~~~~";
+    let payload = EntryPayload::passkey(a.to_record(), None);
+    let seal = |rng: &mut TestRng| {
+        EncryptedEntry::seal(&opened.key, &opened.vault_id, dup_id, &payload, rng).unwrap()
+    };
+    let (dup, prev) = (seal(&mut rng), seal(&mut rng));
+    storage.insert(format!("{ENTRY_PREFIX}{dup_id}"), dup.to_value());
+    storage.insert(format!("{PREV_PREFIX}{dup_id}"), prev.to_value());
+
+    let mut reopened = Vault::load(&storage);
+    let (commit, passkeys) = reopened
+        .unlock_with_pin(&pin("1234"), NOW, &mut rng)
+        .unwrap();
+    assert_eq!(passkeys.len(), 1);
+    assert_eq!(reopened.damaged().len(), 1, "the duplicate is reported");
+    let prev_key = format!("{PREV_PREFIX}{dup_id}");
+    assert!(
+        !commit.cleanup.contains(&prev_key) && !commit.remove.contains(&prev_key),
+        "the refused entry's previous version stays: {commit:?}"
+    );
+}
