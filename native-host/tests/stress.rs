@@ -109,3 +109,23 @@ fn any_frame_stream_is_served_without_panic() {
         assert_ne!(fuzz_one(s.as_bytes()), usize::MAX);
     }
 }
+
+/// The checked-in corpus of the `frames` fuzz target (fuzz/corpus/frames) through the whole serve
+/// loop, as the fuzzer runs it.
+#[test]
+fn the_frames_fuzz_corpus_is_served_without_a_panic() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/frames");
+    let mut n = 0;
+    for entry in std::fs::read_dir(&dir).expect("fuzz/corpus/frames") {
+        let path = entry.unwrap().path();
+        let answers = fuzz_one(&std::fs::read(&path).unwrap());
+        assert_ne!(
+            answers,
+            usize::MAX,
+            "malformed answer for {}",
+            path.display()
+        );
+        n += 1;
+    }
+    assert!(n > 0, "no corpus files in {}", dir.display());
+}
