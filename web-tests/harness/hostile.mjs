@@ -20,6 +20,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { verifyRegistrationResponse, verifyAuthenticationResponse } from '@simplewebauthn/server';
 import { randomB64u } from './support.mjs';
+import { withTimeout } from './chromium.mjs';
 
 /** Host names the hostile suite loads pages from (all mapped to 127.0.0.1). */
 export const HOSTILE_HOSTS = [
@@ -114,33 +115,45 @@ export async function startHttpsSite({ tamperScripts = {} } = {}) {
   };
 }
 
-// Runs in the page's own realm (Firefox: Marionette's sandbox has other built-ins).
-const FIREFOX_REALM = `const done = arguments[arguments.length - 1];
-const [src, args] = arguments;
-const key = '__lk_hostile_' + Math.random().toString(36).slice(2);
-document.documentElement.addEventListener(key, (e) => {
-  try { done(JSON.parse(e.detail)); } catch (err) { done({ harnessError: String(err) }); }
-}, { once: true });
+// Runs in the page's own realm (Firefox: Marionette's sandbox has other built-ins, and it uses the
+// page's EventTarget methods, which a hostile page may have replaced). The result goes to an
+// attribute of <html> (written with Element.prototype.setAttribute captured first) and is polled.
+const FIREFOX_REALM_START = `const [src, args, key] = arguments;
 const s = document.createElement('script');
-s.textContent = 'Promise.resolve().then(() => (' + src + ')(...' + JSON.stringify(args) + '))' +
-  '.catch((e) => ({ thrown: { name: e && e.name, message: String(e && e.message) } }))' +
-  '.then((r) => { let d; try { d = JSON.stringify(r === undefined ? null : r); } catch (e) { d = JSON.stringify({ harnessError: String(e) }); }' +
-  ' document.documentElement.dispatchEvent(new CustomEvent(' + JSON.stringify(key) + ', { detail: d })); });';
+s.textContent = '(() => { if (window.__lkRestore) window.__lkRestore(); const then = Promise.prototype.then, apply = Reflect.apply, stringify = JSON.stringify,' +
+  ' setAttr = Element.prototype.setAttribute, root = document.documentElement;' +
+  ' const send = (r) => { let d; try { d = stringify(r === undefined ? null : r); } catch (e) { d = stringify({ harnessError: String(e) }); }' +
+  ' apply(setAttr, root, [' + JSON.stringify(key) + ', d]); };' +
+  ' const p = (async () => await (' + src + ')(' + args.map((a) => JSON.stringify(a)).join(', ') + '))();' +
+  ' apply(then, p, [send, (e) => send({ thrown: { name: e && e.name, message: String(e && e.message) } })]); })();';
+document.documentElement.setAttribute(key, 'pending');
 (document.head || document.documentElement).append(s);
 s.remove();`;
+let inPageSeq = 0;
 
 /**
  * Run `fnSource` (an async function's source) with JSON args in the page's realm and return its
- * JSON result. The function should not rely on the page's JSON/CustomEvent being intact when the
- * page tampered with them: the result travels as JSON through the page's own JSON.stringify in
- * Firefox, so tamper tests restore or avoid them before returning.
+ * JSON result. A page that tampered with built-ins and left `window.__lkRestore` (hostile-builtins)
+ * is restored first; the function must restore again before it returns.
  */
 export async function inPage(b, fnSource, ...args) {
   if (b.name === 'chromium') {
-    return b.page.evaluate(`Promise.resolve().then(() => (${fnSource})(...${JSON.stringify(args)}))`);
+    const call = `(${fnSource})(${args.map((a) => JSON.stringify(a)).join(', ')})`;
+    return withTimeout(b.page.evaluate(`(async () => { if (window.__lkRestore) window.__lkRestore(); return await ${call}; })()`), 60000, 'inPage');
   }
-  await b.driver.manage().setTimeouts({ script: 60000 });
-  return b.driver.executeAsyncScript(FIREFOX_REALM, fnSource, args);
+  const key = `data-lk-hostile-${++inPageSeq}`;
+  await b.driver.executeScript(FIREFOX_REALM_START, fnSource, args, key);
+  const deadline = Date.now() + 60000;
+  while (Date.now() < deadline) {
+    const v = await b.driver.executeScript('return document.documentElement.getAttribute(arguments[0])', key);
+    if (v === null) throw new Error('inPage: the page navigated away');
+    if (v !== 'pending') {
+      await b.driver.executeScript('document.documentElement.removeAttribute(arguments[0])', key);
+      return JSON.parse(v);
+    }
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error('inPage: timed out after 60000 ms');
 }
 
 // ---------- verification for any origin / rpId ----------
