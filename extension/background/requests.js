@@ -53,6 +53,10 @@ const KEEPALIVE_MS = 20_000;
 // clicks a button otherwise sees its page vanish mid-click). The page gets its answer at once.
 const PROMPT_CLOSE_DELAY_MS = 250;
 
+// At most this many modal requests pending per tab (docs/design.md "Hostile input"); more end in
+// NotAllowedError at once, as browsers refuse a request while another is pending.
+const MAX_PENDING_PER_TAB = 16;
+
 // PIN errors the prompt shows next to its field (the request goes on); any other error from a
 // prompt-pin ends the request with it.
 const PIN_ERRORS = ["WrongPin", "RateLimited", "WeakPin", "HeaderDamaged", "UnknownError"];
@@ -448,6 +452,14 @@ export async function handleWebAuthn(msg, sender, respond) {
   if (requests.has(key)) {
     respond(answerError("NotAllowedError", "A request with this id is already pending."));
     return;
+  }
+  if (!conditional) {
+    let pendingInTab = 0;
+    for (const r of requests.values()) if (r.tabId === sender.tab.id && !r.conditional) pendingInTab++;
+    if (pendingInTab >= MAX_PENDING_PER_TAB) {
+      respond(answerError("NotAllowedError", "Too many requests are pending on this page."));
+      return;
+    }
   }
   /** @type {PendingRequest} */
   const request = {
