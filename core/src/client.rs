@@ -156,6 +156,44 @@ struct GetRequest {
     user_verification: UserVerificationRequirement,
 }
 
+/// Latchkey's cap on `challenge` (bytes). The spec sets none; real challenges are 16–64 bytes, and
+/// a multi-megabyte one would only be copied into clientDataJSON (docs/design.md "Hostile input").
+pub const MAX_CHALLENGE_LEN: usize = 4096;
+/// Latchkey keeps at most this many bytes of `rp.name`, `user.name` and `user.displayName`
+/// (WebAuthn L3 §6.4.1 lets authenticators truncate them, to no fewer than 64 bytes).
+pub const MAX_NAME_LEN: usize = 256;
+
+/// `name` cut to at most [`MAX_NAME_LEN`] bytes, at a character boundary (§6.4.1 string truncation).
+#[must_use]
+pub fn truncate_name(name: &str) -> String {
+    if name.len() <= MAX_NAME_LEN {
+        return name.to_owned();
+    }
+    let mut end = MAX_NAME_LEN;
+    while !name.is_char_boundary(end) {
+        end -= 1;
+    }
+    name[..end].to_owned()
+}
+
+fn decode_challenge(value: &str) -> Result<Vec<u8>, WebAuthnError> {
+    // A base64url string of n bytes is about 4n/3 characters: refuse before decoding it.
+    if value.len() > MAX_CHALLENGE_LEN.div_ceil(3) * 4 {
+        return Err(challenge_too_long());
+    }
+    let challenge = decode_member(value, "challenge")?;
+    if challenge.len() > MAX_CHALLENGE_LEN {
+        return Err(challenge_too_long());
+    }
+    Ok(challenge)
+}
+
+fn challenge_too_long() -> WebAuthnError {
+    WebAuthnError::type_error(format!(
+        "challenge is longer than Latchkey's limit of {MAX_CHALLENGE_LEN} bytes"
+    ))
+}
+
 fn decode_member(value: &str, member: &str) -> Result<Vec<u8>, WebAuthnError> {
     b64url::decode(value)
         .map_err(|e| WebAuthnError::type_error(format!("{member} is not a base64url string: {e}")))
@@ -222,7 +260,7 @@ impl<S: CredentialStore, R: Rng, C: Clock> Latchkey<S, R, C> {
                 user_handle.len()
             )));
         }
-        let challenge = decode_member(&opts.challenge, "challenge")?;
+        let challenge = decode_challenge(&opts.challenge)?;
         let exclude_ids = decode_descriptors(&opts.exclude_credentials, "excludeCredentials")?;
         // Opaque origin: NotAllowedError. Secure context and RP ID: SecurityError.
         let (origin, top_origin) = caller_origins(ctx)?;
@@ -281,9 +319,9 @@ impl<S: CredentialStore, R: Rng, C: Clock> Latchkey<S, R, C> {
             user_verification: req.user_verification.as_str().to_owned(),
             user_handle: b64url::encode(&req.user_handle),
             rp_id: req.rp_id,
-            rp_name: opts.rp.name.clone(),
-            user_name: opts.user.name.clone(),
-            user_display_name: opts.user.display_name.clone(),
+            rp_name: truncate_name(&opts.rp.name),
+            user_name: truncate_name(&opts.user.name),
+            user_display_name: truncate_name(&opts.user.display_name),
         })
     }
 
@@ -383,10 +421,10 @@ impl<S: CredentialStore, R: Rng, C: Clock> Latchkey<S, R, C> {
         let passkey = Passkey {
             credential_id: credential_id.to_vec(),
             rp_id: req.rp_id,
-            rp_name: opts.rp.name.clone(),
+            rp_name: truncate_name(&opts.rp.name),
             user_handle: req.user_handle,
-            user_name: opts.user.name.clone(),
-            user_display_name: opts.user.display_name.clone(),
+            user_name: truncate_name(&opts.user.name),
+            user_display_name: truncate_name(&opts.user.display_name),
             label: None,
             private_key,
             alg: ES256,
@@ -412,7 +450,7 @@ impl<S: CredentialStore, R: Rng, C: Clock> Latchkey<S, R, C> {
         ctx: &CallerContext,
         opts: &RequestOptions,
     ) -> Result<GetRequest, WebAuthnError> {
-        let challenge = decode_member(&opts.challenge, "challenge")?;
+        let challenge = decode_challenge(&opts.challenge)?;
         let allow_ids = if opts.allow_credentials.is_empty() {
             None
         } else {

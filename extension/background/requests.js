@@ -54,6 +54,10 @@ const KEEPALIVE_MS = 20_000;
 // clicks a button otherwise sees its page vanish mid-click). The page gets its answer at once.
 const PROMPT_CLOSE_DELAY_MS = 250;
 
+// At most this many modal requests pending per tab (docs/design.md "Hostile input"); more end in
+// NotAllowedError at once, as browsers refuse a request while another is pending.
+const MAX_PENDING_PER_TAB = 16;
+
 // PIN errors the prompt shows next to its field (the request goes on); any other error from a
 // prompt-pin ends the request with it.
 const PIN_ERRORS = ["WrongPin", "RateLimited", "WeakPin", "HeaderDamaged", "UnknownError"];
@@ -253,6 +257,18 @@ export function onWindowRemoved(windowId) {
     if (prompt.windowId === windowId) closePrompt(prompt, { decision: "cancel" });
   }
 }
+
+// A frame that navigates (or reloads) ends its pending requests, and a top-level navigation ends
+// every request of the tab (its subframes are gone too): the prompt closes and no late answer is
+// left waiting for a page that no longer exists. Registered here, at the worker's top level.
+api.webNavigation?.onCommitted.addListener((d) => {
+  for (const request of [...requests.values()]) {
+    if (request.tabId !== d.tabId) continue;
+    if (d.frameId === 0 || request.key.startsWith(`${d.tabId}/${d.frameId}/`)) {
+      finishRequest(request, answerError("NotAllowedError", "The page navigated away."));
+    }
+  }
+});
 
 export function onTabRemoved(tabId) {
   for (const request of [...requests.values()]) {
@@ -459,6 +475,14 @@ export async function handleWebAuthn(msg, sender, respond) {
   if (requests.has(key)) {
     respond(answerError("NotAllowedError", "A request with this id is already pending."));
     return;
+  }
+  if (!conditional) {
+    let pendingInTab = 0;
+    for (const r of requests.values()) if (r.tabId === sender.tab.id && !r.conditional) pendingInTab++;
+    if (pendingInTab >= MAX_PENDING_PER_TAB) {
+      respond(answerError("NotAllowedError", "Too many requests are pending on this page."));
+      return;
+    }
   }
   /** @type {PendingRequest} */
   const request = {

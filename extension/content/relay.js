@@ -23,6 +23,11 @@
     "UnknownError",
     "ConstraintError",
   ];
+  /**
+   * Latchkey's cap on one request's options (JSON characters; docs/design.md "Hostile input"):
+   * larger requests end in TypeError here, before they reach the service worker.
+   */
+  const MAX_OPTIONS_CHARS = 1024 * 1024;
   /** Requests forwarded to the service worker and not yet answered or aborted. */
   const pending = new Set();
 
@@ -112,12 +117,19 @@
     // A JSON copy: the options become plain data of this world (in Firefox the page's objects
     // arrive wrapped), and nothing but JSON goes on to the service worker.
     let options;
+    let tooLarge = false;
     try {
-      options = JSON.parse(JSON.stringify(rawOptions));
+      const text = JSON.stringify(rawOptions);
+      tooLarge = typeof text === "string" && text.length > MAX_OPTIONS_CHARS;
+      options = tooLarge ? undefined : JSON.parse(text);
     } catch {
-      options = undefined;
+      options = undefined; // not JSON-able, or nested too deeply for the JSON copy
     }
     post({ __latchkey: "ack", id });
+    if (tooLarge) {
+      answer(id, error("TypeError", `The request options are larger than Latchkey's limit of ${MAX_OPTIONS_CHARS} characters.`));
+      return;
+    }
     if (!isPlainObject(options)) {
       answer(id, error("TypeError", "The request options could not be read."));
       return;

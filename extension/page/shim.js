@@ -533,6 +533,10 @@
   // If no relay acknowledges a request (the isolated content script was not injected into this
   // frame), the browser handles the request instead of leaving the page waiting forever.
   const ACK_TIMEOUT_MS = 2000;
+  // Once the relay acknowledged any request in this frame it is known to be there: a later ack
+  // that is merely slow (a page flooding it with thousands of requests) is no reason to hand the
+  // request to the browser — the relay answers every request it got (docs/design.md "Hostile input").
+  let relaySeen = false;
 
   const targetOrigin = () => {
     let origin = "null";
@@ -573,6 +577,7 @@
       if (typeof id !== "string" || !hasOwn(pending, id)) return;
       const entry = pending[id];
       if (tag === "ack") {
+        relaySeen = true;
         entry.ack();
       } else {
         entry.settle(own(data, "result"));
@@ -700,7 +705,7 @@
       if (signal !== undefined) apply(addEventListener, signal, ["abort", onAbort]);
       ackTimer = apply(setTimeoutFn, win, [
         () => {
-          if (done) return;
+          if (done || relaySeen) return;
           finish();
           fallback();
         },

@@ -67,11 +67,31 @@ function chromiumArgs(extensionDir) {
   return args;
 }
 
+/** The main browser process(es) started with `--user-data-dir=<dir>` (not its --type= children). */
+function browserPids(dir) {
+  const out = [];
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let argv;
+    try {
+      argv = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue;
+    }
+    if (argv.includes(`--user-data-dir=${dir}`) && !argv.some((a) => a.startsWith('--type='))) out.push(Number(name));
+  }
+  return out;
+}
+
 export async function launchChromium({
   extensionDir = null,
   userDataDir = null,
   headless = !process.env.HEADED,
   viewport = { width: 1000, height: 800 }, // null: follow the window (headed demo)
+  // Hostile suite: more command-line switches (e.g. --host-resolver-rules) and accepting the local
+  // test RP's self-signed certificate (the page's origin stays the real https one).
+  extraArgs = [],
+  ignoreHTTPSErrors = false,
 } = {}) {
   if (extensionDir) {
     extensionDir = path.resolve(extensionDir);
@@ -114,7 +134,8 @@ export async function launchChromium({
         headless,
         executablePath: CHROMIUM_BIN,
         ignoreDefaultArgs: ['--disable-extensions'],
-        args: chromiumArgs(extensionDir),
+        args: [...chromiumArgs(extensionDir), ...extraArgs],
+        ignoreHTTPSErrors,
         viewport,
         timeout: 30000,
       }),
@@ -385,6 +406,25 @@ export async function launchChromium({
       log('harness', 'browser closed; relaunching with the same profile');
       await start();
       if (extensionDir && oldId !== extensionId) log('harness', `extension id changed ${oldId} → ${extensionId}`);
+    },
+
+    /**
+     * Hard crash: SIGKILL the browser process of this user-data-dir (no graceful shutdown, no
+     * flush), then launch again with the same profile. The process is found by its own
+     * `--user-data-dir=` argument in /proc (never by name).
+     */
+    async killBrowser() {
+      const oldCtx = ctx;
+      const pids = browserPids(userDataDir);
+      if (pids.length === 0) throw new Error(`killBrowser: no Chromium process for ${userDataDir}`);
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {}
+      }
+      log('harness', `killBrowser: SIGKILL ${pids.join(',')}`);
+      await withTimeout(oldCtx.close(), 10000, 'closing the killed context').catch(() => {});
+      await start();
     },
 
     async close() {

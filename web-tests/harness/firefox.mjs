@@ -94,7 +94,16 @@ export async function webauthnInPage(driver, kind, optionsJSON, opts = {}) {
   );
 }
 
-export async function launchFirefox({ extensionDir = null, profileDir = null, headless = !process.env.HEADED, homeDir = null } = {}) {
+export async function launchFirefox({
+  extensionDir = null,
+  profileDir = null,
+  headless = !process.env.HEADED,
+  homeDir = null,
+  // Hostile suite: more prefs (e.g. network.dns.localDomains) and accepting the local test RP's
+  // self-signed certificate (the page's origin stays the real https one).
+  extraPrefs = {},
+  acceptInsecureCerts = false,
+} = {}) {
   if (!fs.existsSync(GECKODRIVER)) {
     throw new Error(`geckodriver not found at ${GECKODRIVER} (set GECKODRIVER, or run scripts/setup.sh)`);
   }
@@ -139,7 +148,8 @@ export async function launchFirefox({ extensionDir = null, profileDir = null, he
       // Full-resolution performance.now() for the (informational) latency numbers.
       'privacy.reduceTimerPrecision': false,
     };
-    for (const [k, v] of Object.entries(prefs)) opts.setPreference(k, v);
+    for (const [k, v] of Object.entries({ ...prefs, ...extraPrefs })) opts.setPreference(k, v);
+    if (acceptInsecureCerts) opts.setAcceptInsecureCerts(true);
     logFd = fs.openSync(logFile, 'a');
     const svc = new firefox.ServiceBuilder(GECKODRIVER)
       .addArguments('--allow-system-access')
@@ -595,6 +605,36 @@ export async function launchFirefox({ extensionDir = null, profileDir = null, he
       note('browser quit; relaunching with the same profile');
       await start();
       if (extensionDir && oldUuid !== uuid) note(`moz-extension UUID changed ${oldUuid} → ${uuid}`);
+    },
+
+    /**
+     * Hard crash: SIGKILL the Firefox process using this profile (no graceful shutdown), then
+     * start again with the same profile, as restartBrowser does. The process is found by its own
+     * `-profile <dir>` arguments in /proc (never by name).
+     */
+    async killBrowser() {
+      const pids = [];
+      for (const name of fs.readdirSync('/proc')) {
+        if (!/^\d+$/.test(name)) continue;
+        let argv;
+        try {
+          argv = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
+        } catch {
+          continue;
+        }
+        const i = argv.indexOf('-profile');
+        if (i >= 0 && argv[i + 1] === profileDir && !argv.includes('-contentproc')) pids.push(Number(name));
+      }
+      if (pids.length === 0) throw new Error(`killBrowser: no Firefox process for ${profileDir}`);
+      for (const pid of pids) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {}
+      }
+      note(`killBrowser: SIGKILL ${pids.join(',')}`);
+      await withTimeout(driver.quit(), 10000, 'ending the killed session').catch(() => {});
+      fs.closeSync(logFd);
+      await start();
     },
 
     async close() {

@@ -817,3 +817,75 @@ fn write_record(w: &StoreWrite) -> Option<&crate::passkey::PasskeyRecord> {
         StoreWrite::Delete(_) => None,
     }
 }
+
+#[test]
+fn challenge_longer_than_the_cap_is_a_type_error() {
+    let mut c = client();
+    let at_cap = b64url::encode(&vec![7u8; MAX_CHALLENGE_LEN]);
+    let over = b64url::encode(&vec![7u8; MAX_CHALLENGE_LEN + 1]);
+    let huge = "A".repeat(10 * 1024 * 1024);
+    assert!(c
+        .create(
+            &ctx("https://example.com"),
+            &creation_with(|v| v["challenge"] = json!(at_cap)),
+            YES
+        )
+        .is_ok());
+    for long in [&over, &huge] {
+        assert_err(
+            c.inspect_create(
+                &ctx("https://example.com"),
+                &creation_with(|v| v["challenge"] = json!(long)),
+            ),
+            ErrorName::TypeError,
+            "create challenge over the cap",
+        );
+        assert_err(
+            c.inspect_get(
+                &ctx("https://example.com"),
+                &request(json!({"challenge": long, "rpId": "example.com"})),
+            ),
+            ErrorName::TypeError,
+            "get challenge over the cap",
+        );
+    }
+}
+
+#[test]
+fn names_are_truncated_at_a_character_boundary() {
+    assert_eq!(truncate_name("alice"), "alice");
+    assert_eq!(truncate_name(&"x".repeat(MAX_NAME_LEN)).len(), MAX_NAME_LEN);
+    assert_eq!(
+        truncate_name(&"x".repeat(MAX_NAME_LEN + 1)).len(),
+        MAX_NAME_LEN
+    );
+    // "é" is two bytes: 255 of them would straddle byte 256.
+    let e = truncate_name(&"é".repeat(200));
+    assert_eq!(e.len(), MAX_NAME_LEN);
+    assert_eq!(e, "é".repeat(128));
+    let odd = format!("x{}", "é".repeat(200));
+    let t = truncate_name(&odd);
+    assert_eq!(t.len(), MAX_NAME_LEN - 1);
+    assert!(odd.starts_with(&t));
+
+    let mut c = client();
+    let big = "n".repeat(10 * 1024 * 1024);
+    let opts = creation_with(|v| {
+        v["rp"]["name"] = json!(big);
+        v["user"]["name"] = json!(big);
+        v["user"]["displayName"] = json!("é".repeat(1000));
+    });
+    let i = c
+        .inspect_create(&ctx("https://example.com"), &opts)
+        .unwrap();
+    assert_eq!(i.rp_name.len(), MAX_NAME_LEN);
+    assert_eq!(i.user_name.len(), MAX_NAME_LEN);
+    assert_eq!(i.user_display_name, "é".repeat(128));
+    create_ok(&mut c, "https://example.com", &opts);
+    let stored = c.into_store();
+    let p = stored.find_by_rp_id("example.com");
+    assert_eq!(p.len(), 1);
+    assert_eq!(p[0].rp_name.len(), MAX_NAME_LEN);
+    assert_eq!(p[0].user_name.len(), MAX_NAME_LEN);
+    assert_eq!(p[0].user_display_name, "é".repeat(128));
+}
