@@ -11,11 +11,13 @@ GECKODRIVER_VERSION="0.37.1"
 say() { printf '[setup] %s\n' "$*"; }
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# 1. Browsers (Debian's; Playwright never downloads its own).
+# 1. Browsers (Debian's; Playwright never downloads its own), and openssl.
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 command -v firefox-esr >/dev/null || missing+=(firefox-esr)
+# openssl: the hostile suite's local https sites make a self-signed certificate at start-up.
+command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
   say "apt-get install ${missing[*]}"
   as_root apt-get update -qq
