@@ -7,7 +7,7 @@
 // (count + deleted) never decreases; every N kills and at the end, every passkey whose create had
 // resolved OK on the page still signs in (the RP verifies).
 //
-// Env: VAULT_CRASH_LOOP_KILLS (default 120 per browser), VAULT_CRASH_LOOP_BROWSER_KILLS (default 6
+// Env: VAULT_CRASH_LOOP_KILLS (default 200 per browser), VAULT_CRASH_LOOP_BROWSER_KILLS (default 10
 // per browser), VAULT_CRASH_SEED (repeat a run's random choices).
 
 import { describe, it, before, after } from 'node:test';
@@ -15,8 +15,8 @@ import assert from 'node:assert/strict';
 import { startRp, rpClient } from './rp/server.mjs';
 import { SUITE_TIMEOUT_MS, BROWSERS, withLogs, reportLatency, signIn, register, assertVerified } from './harness/support.mjs';
 
-const KILLS = Number(process.env.VAULT_CRASH_LOOP_KILLS || 120);
-const BROWSER_KILLS = Number(process.env.VAULT_CRASH_LOOP_BROWSER_KILLS || 6);
+const KILLS = Number(process.env.VAULT_CRASH_LOOP_KILLS || 200);
+const BROWSER_KILLS = Number(process.env.VAULT_CRASH_LOOP_BROWSER_KILLS || 10);
 const MAX_KILL_DELAY_MS = 50;
 const PAGE_ABORT_MS = 12000;
 const CHECK_EVERY = 50;
