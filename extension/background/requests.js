@@ -23,6 +23,7 @@ import {
   cleanupLater,
   broadcastChanged,
   commitChanges,
+  commitMetadata,
   createVault,
   currentSettings,
   ensureSettings,
@@ -195,7 +196,8 @@ async function detailsNow(current, request) {
     userVerification: typeof uv === "string" ? uv : null,
     // An excluded credential ends in InvalidStateError after consent alone; no PIN needed.
     needsPin,
-    retryAfterMs: await retryAfterMs(current),
+    // The PIN rate limit is read from storage only when the prompt shows the PIN field.
+    retryAfterMs: needsPin ? await retryAfterMs(current) : 0,
     candidates: [...candidates]
       .sort((a, b) => (b.created ?? 0) - (a.created ?? 0))
       .map((c) => ({
@@ -619,10 +621,9 @@ async function complete(request, outcome) {
       cleanupLater(r.commit);
     } else {
       const r = callCore(current, (c) => c.get(request.ctx, request.options, JSON.stringify(outcome.selection)));
-      // lastUsed is metadata: the page gets its answer first, the commit follows in this turn.
+      // lastUsed is metadata: the page gets its answer first; the write does not hold the queue.
       finishRequest(request, answerOk(r.response));
-      await commitChanges(r.commit).catch(() => {});
-      cleanupLater(r.commit);
+      await commitMetadata(r.commit);
     }
     broadcastChanged();
   });

@@ -172,6 +172,8 @@ export function onStorageChanged(changes, areaName) {
 
 /** The Latchkey, loaded and current; locks it first if it sat idle too long. Inside `exclusive` only. */
 async function ready() {
+  // A first load (or a reload) reads storage while the wasm module is fetched and compiled.
+  const snapshot = stale ? readSnapshot() : null;
   if (!wasmReady) {
     wasmReady = init({ module_or_path: api.runtime.getURL("pkg/latchkey_wasm_bg.wasm") }).catch((e) => {
       wasmReady = null;
@@ -182,24 +184,35 @@ async function ready() {
     await wasmReady;
     if (!lk) {
       lk = new Latchkey();
-      stale = true;
+      if (!snapshot) stale = true;
     }
   } catch (e) {
+    snapshot?.catch(() => {});
+    stale = true;
     console.error("Latchkey: the authenticator could not be loaded:", e && e.message);
     throw new Failure("UnknownError", "Latchkey's authenticator could not be loaded.");
   }
-  if (stale) await reload();
+  if (snapshot) await reload(snapshot);
+  else if (stale) await reload();
   await lockIfIdle();
   return lk;
 }
 
-/** Reads all of storage.local into the core, then reopens the session if there is one. */
-async function reload() {
+/**
+ * Starts reading all of storage.local for a reload. Changes that arrive after this point mark the
+ * core stale again (so the next use reloads once more).
+ */
+function readSnapshot() {
   stale = false;
   unlocked = false;
   ownWrites.clear();
+  return api.storage.local.get(null);
+}
+
+/** Reads all of storage.local into the core, then reopens the session if there is one. */
+async function reload(snapshot = readSnapshot()) {
   try {
-    const all = await api.storage.local.get(null);
+    const all = await snapshot;
     settings = sanitizeSettings(all[SETTINGS_KEY]);
     const status = unwrap(lk.load(JSON.stringify(all)));
     if (Array.isArray(status.damaged) && status.damaged.length > 0) {
@@ -355,16 +368,43 @@ export async function commitChanges(commit) {
   }
 }
 
-/** The commit's clean-up removes, after the caller has answered (losing them is harmless). */
+/**
+ * The commit's clean-up removes, after the caller has answered (losing them is harmless). Issued
+ * in turn (storage applies one context's calls in order) but not waited for: the next vault use
+ * need not sit behind it.
+ */
 export function cleanupLater(commit) {
   const keys = keyList(commit && commit.cleanup).filter(WRITABLE);
   if (keys.length === 0) return;
   setTimeout(() => {
-    exclusive(async () => {
+    exclusive(() => {
       for (const key of keys) expectOwnWrite(key, undefined);
-      await api.storage.local.remove(keys);
-    }).catch((e) => console.warn("Latchkey: clean-up failed:", e && e.message));
+      api.storage.local.remove(keys).catch((e) => console.warn("Latchkey: clean-up failed:", e && e.message));
+    });
   }, 0);
+}
+
+// Metadata commits (a get's lastUsed) in flight; past this many the next one is waited for.
+const METADATA_WRITES_MAX = 4;
+let metadataWrites = 0;
+
+/**
+ * Stores a metadata-only commit (a get's lastUsed) without holding up the next vault use: the
+ * write is issued now, in turn (storage applies one context's writes in the order they were
+ * issued), and its clean-up follows once it is stored. A failed write makes the core reload from
+ * storage before its next use. Inside `exclusive`; resolves at once unless too many are in flight.
+ */
+export async function commitMetadata(commit) {
+  metadataWrites++;
+  const done = writeCommit(commit).then(
+    () => cleanupLater(commit),
+    (e) => {
+      console.error("Latchkey: storage failed:", e && e.message);
+      stale = true;
+    },
+  );
+  const settled = done.finally(() => metadataWrites--);
+  if (metadataWrites > METADATA_WRITES_MAX) await settled;
 }
 
 // ---- PINs ---------------------------------------------------------------------------------------
