@@ -13,24 +13,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRp, rpClient } from './rp/server.mjs';
-import { SUITE_TIMEOUT_MS, BROWSERS, withLogs, reportLatency, signIn, register, assertVerified } from './harness/support.mjs';
+import { SUITE_TIMEOUT_MS, BROWSERS, withLogs, reportLatency, signIn, register, assertVerified, prng } from './harness/support.mjs';
 
 const KILLS = Number(process.env.VAULT_CRASH_LOOP_KILLS || 200);
 const BROWSER_KILLS = Number(process.env.VAULT_CRASH_LOOP_BROWSER_KILLS || 10);
 const MAX_KILL_DELAY_MS = 50;
 const PAGE_ABORT_MS = 12000;
 const CHECK_EVERY = 50;
-
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 for (const B of BROWSERS) {
   describe(`vault crash loop [${B.name}]`, { timeout: SUITE_TIMEOUT_MS * 4 }, () => {

@@ -15,25 +15,13 @@
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRp, rpClient } from './rp/server.mjs';
-import { SUITE_TIMEOUT_MS, BROWSERS, withLogs, reportLatency, signIn, register, assertVerified } from './harness/support.mjs';
+import { SUITE_TIMEOUT_MS, BROWSERS, withLogs, reportLatency, signIn, register, assertVerified, prng } from './harness/support.mjs';
 import { vaultKeys, okOf } from './harness/vault.mjs';
 
 const ITERATIONS = Number(process.env.VAULT_CRASH_ITERATIONS || 60);
 const BROWSER_RESTARTS = 3;
 const MAX_KILL_DELAY_MS = 50;
 const PAGE_ABORT_MS = 12000; // a request the kill left unanswered is aborted by the page after this
-
-/** Small deterministic PRNG (so a failing run can be repeated with VAULT_CRASH_SEED). */
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 for (const B of BROWSERS) {
   describe(`vault crash consistency [${B.name}]`, { timeout: SUITE_TIMEOUT_MS * 2 }, () => {

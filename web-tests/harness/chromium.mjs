@@ -67,8 +67,8 @@ function chromiumArgs(extensionDir) {
   return args;
 }
 
-/** The main browser process(es) started with `--user-data-dir=<dir>` (not its --type= children). */
-function browserPids(dir) {
+/** Pids of the processes whose argv (from /proc) satisfies `match` (never found by name). */
+export function pidsWhere(match) {
   const out = [];
   for (const name of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
@@ -78,10 +78,14 @@ function browserPids(dir) {
     } catch {
       continue;
     }
-    if (argv.includes(`--user-data-dir=${dir}`) && !argv.some((a) => a.startsWith('--type='))) out.push(Number(name));
+    if (match(argv)) out.push(Number(name));
   }
   return out;
 }
+
+/** The main browser process(es) started with `--user-data-dir=<dir>` (not its --type= children). */
+const browserPids = (dir) =>
+  pidsWhere((argv) => argv.includes(`--user-data-dir=${dir}`) && !argv.some((a) => a.startsWith('--type=')));
 
 export async function launchChromium({
   extensionDir = null,

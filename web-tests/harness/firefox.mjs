@@ -39,7 +39,7 @@ import { Builder, By, Key } from 'selenium-webdriver';
 import { PROMPT_PATH, ALERTS_SRC, FIELD_STATE_SRC, extensionHelpers } from './prompt.mjs';
 import firefox from 'selenium-webdriver/firefox.js';
 import { PAGE_WEBAUTHN_SRC } from './page-webauthn.mjs';
-import { withTimeout } from './chromium.mjs';
+import { pidsWhere, withTimeout } from './chromium.mjs';
 
 export const GECKODRIVER = process.env.GECKODRIVER || '/opt/latchkey-tools/bin/geckodriver';
 export const FIREFOX_BIN = process.env.FIREFOX || '/usr/bin/firefox-esr';
@@ -613,18 +613,10 @@ export async function launchFirefox({
      * `-profile <dir>` arguments in /proc (never by name).
      */
     async killBrowser() {
-      const pids = [];
-      for (const name of fs.readdirSync('/proc')) {
-        if (!/^\d+$/.test(name)) continue;
-        let argv;
-        try {
-          argv = fs.readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0');
-        } catch {
-          continue;
-        }
+      const pids = pidsWhere((argv) => {
         const i = argv.indexOf('-profile');
-        if (i >= 0 && argv[i + 1] === profileDir && !argv.includes('-contentproc')) pids.push(Number(name));
-      }
+        return i >= 0 && argv[i + 1] === profileDir && !argv.includes('-contentproc');
+      });
       if (pids.length === 0) throw new Error(`killBrowser: no Firefox process for ${profileDir}`);
       for (const pid of pids) {
         try {

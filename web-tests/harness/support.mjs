@@ -193,3 +193,15 @@ export function rawGetOptions(patch = (o) => o) {
   const o = { challenge: randomB64u(32), rpId: 'localhost', timeout: 30000, userVerification: 'preferred' };
   return patch(o) ?? o;
 }
+
+/** Small deterministic PRNG (so a failing crash run can be repeated with VAULT_CRASH_SEED). */
+export function prng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
