@@ -222,6 +222,19 @@ fn caller_origins(ctx: &CallerContext) -> Result<(Origin, Option<String>), WebAu
     Ok((origin, top))
 }
 
+/// The RP ID a request from `ctx` naming `requested` (or none) is served for: the one
+/// [`Latchkey::create`] and [`Latchkey::get`] use, so a caller can load that RP's passkeys first.
+///
+/// # Errors
+/// The errors those calls give for the origin and the RP ID.
+pub fn request_rp_id(
+    ctx: &CallerContext,
+    requested: Option<&str>,
+) -> Result<String, WebAuthnError> {
+    let (origin, _) = caller_origins(ctx)?;
+    effective_rp_id(&origin, requested)
+}
+
 fn internal(context: &str, e: impl std::fmt::Display) -> WebAuthnError {
     WebAuthnError::unknown(format!("{context}: {e}"))
 }

@@ -1034,8 +1034,15 @@ pub fn vault(data: &[u8]) {
         None => bases.iter().map(|b| b.session_key.as_str()).collect(),
     };
     for key in session_keys {
-        let mut vault = Vault::load(&storage);
+        // The service worker's path: the snapshot's text, a lazy unlock, then the verification.
+        let text = serde_json::to_string(&storage).unwrap_or_default();
+        let loaded = Vault::load_json(&text);
+        assert!(loaded.is_ok(), "a storage snapshot's text does not load");
+        let Ok(mut vault) = loaded else {
+            return;
+        };
         let result = vault.unlock_with_session_key(key, NOW, &mut TestRng::new(3));
+        let result = verify_all(&mut vault, result);
         check_unlock(&storage, base, &vault, result);
     }
 
@@ -1048,6 +1055,7 @@ pub fn vault(data: &[u8]) {
         let pin = Pin::new(if right { PIN } else { "4321" }.into());
         let mut vault = Vault::load(&storage);
         let result = vault.unlock_with_pin(&pin, NOW, &mut TestRng::new(4));
+        let result = verify_all(&mut vault, result);
         if !right {
             assert!(result.is_err(), "a wrong PIN unlocked the vault");
         }
@@ -1143,6 +1151,23 @@ fn check_kdf_binding(vault: &Vault, pin: &Pin) {
         used_known,
         "unlocked, but no PIN method with the original KDF unwraps"
     );
+}
+
+/// Completes an unlock the way the service worker does: a request for one site opens its
+/// entries, then the background verification opens the rest, in small slices.
+fn verify_all(
+    vault: &mut Vault,
+    result: Result<(Commit, Vec<Passkey>), VaultError>,
+) -> Result<(Commit, Vec<Passkey>), VaultError> {
+    let (mut commit, mut passkeys) = result?;
+    passkeys.extend(vault.open_rp("example.com", NOW)?);
+    while vault.unverified() > 0 {
+        let (more, found) = vault.verify_step(3, NOW)?;
+        commit.merge(more);
+        passkeys.extend(found);
+    }
+    commit.merge(vault.take_pending()?);
+    Ok((commit, passkeys))
 }
 
 fn check_unlock(

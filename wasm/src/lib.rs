@@ -110,8 +110,14 @@ impl Latchkey {
         self.session.lock()
     }
 
+    /// One slice of the background verification after an unlock.
+    #[wasm_bindgen(js_name = verifyStep)]
+    pub fn verify_step(&mut self, max_entries: u32) -> String {
+        self.session.verify_step(max_entries)
+    }
+
     #[wasm_bindgen(js_name = inspectCreate)]
-    pub fn inspect_create(&self, ctx: &str, options: &str) -> String {
+    pub fn inspect_create(&mut self, ctx: &str, options: &str) -> String {
         self.session.inspect_create(ctx, options)
     }
 
@@ -120,7 +126,7 @@ impl Latchkey {
     }
 
     #[wasm_bindgen(js_name = inspectGet)]
-    pub fn inspect_get(&self, ctx: &str, options: &str) -> String {
+    pub fn inspect_get(&mut self, ctx: &str, options: &str) -> String {
         self.session.inspect_get(ctx, options)
     }
 
@@ -128,7 +134,7 @@ impl Latchkey {
         self.session.get(ctx, options, selection)
     }
 
-    pub fn list(&self) -> String {
+    pub fn list(&mut self) -> String {
         self.session.list()
     }
 

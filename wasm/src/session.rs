@@ -4,7 +4,7 @@
 //! every change comes back as a storage commit the service worker applies before answering.
 
 use latchkey_core::b64url;
-use latchkey_core::client::{CallerContext, Consent, Latchkey as Core};
+use latchkey_core::client::{request_rp_id, CallerContext, Consent, Latchkey as Core};
 use latchkey_core::clock::Clock;
 use latchkey_core::error::WebAuthnError;
 use latchkey_core::options::{parse_creation_options, parse_request_options};
@@ -101,13 +101,13 @@ impl<R: Rng, C: Clock> Session<R, C> {
 
     /// Reads the vault from a `storage.local` snapshot (a JSON object). Locks the session.
     pub fn load(&mut self, storage_json: &str) -> String {
-        let result = serde_json::from_str::<Map<String, Value>>(storage_json)
+        let result = Vault::load_json(storage_json)
             .map_err(|e| Fail {
                 name: "UnknownError".into(),
                 message: format!("the storage snapshot is not a JSON object: {e}"),
             })
-            .map(|storage| {
-                self.vault = Vault::load(&storage);
+            .map(|vault| {
+                self.vault = vault;
                 self.core.store = MemoryStore::new();
                 self.status_value()
             });
@@ -119,7 +119,8 @@ impl<R: Rng, C: Clock> Session<R, C> {
             "state": self.vault.state(),
             "headerState": self.vault.header_state(),
             "headerProblem": self.vault.header_problem(),
-            "count": self.core.store.len(),
+            "count": self.count(),
+            "unverified": self.vault.unverified(),
             "damaged": self.vault.damaged(),
             "recovered": self.vault.recovered(),
             "deleted": self.vault.deleted().len(),
@@ -127,23 +128,62 @@ impl<R: Rng, C: Clock> Session<R, C> {
         })
     }
 
-    /// `{state, headerState, headerProblem, count, damaged, recovered, deleted}`.
+    /// `{state, headerState, headerProblem, count, unverified, damaged, recovered, deleted,
+    /// unlockMethods}`.
     pub fn status(&self) -> String {
         envelope::<Value>(Ok(self.status_value()))
     }
 
-    /// Number of passkeys served (unlocked only).
+    /// Number of passkeys (unlocked only): the live ones opened so far plus the entries not
+    /// verified yet, so exact once `unverified` is 0 and never below the real number before.
     pub fn count(&self) -> usize {
-        self.core.store.len()
+        self.core.store.len() + self.vault.unverified()
     }
 
     fn serve(&mut self, passkeys: Vec<Passkey>) {
-        let mut store = MemoryStore::new();
+        self.core.store = MemoryStore::new();
+        self.take_in(passkeys);
+    }
+
+    /// Adds opened passkeys to the served ones, each under its own (decrypted) rpId.
+    fn take_in(&mut self, passkeys: Vec<Passkey>) {
         for p in passkeys {
             // Records were validated when decrypted; a put can only refuse a bad id length.
-            let _ = store.put(p);
+            let _ = self.core.store.put(p);
         }
-        self.core.store = store;
+    }
+
+    /// Opens the passkeys the request from `ctx` for `requested` (an RP ID, or none) may use.
+    /// When the origin or RP ID is refused nothing is opened: the core call gives the error.
+    fn open_for(&mut self, ctx: &CallerContext, requested: Option<&str>) -> Result<(), Fail> {
+        let Ok(rp_id) = request_rp_id(ctx, requested) else {
+            return Ok(());
+        };
+        let now = self.now();
+        let passkeys = self.vault.open_rp(&rp_id, now)?;
+        self.take_in(passkeys);
+        Ok(())
+    }
+
+    /// Opens every entry not opened yet (before listing or changing passkeys by id).
+    fn open_all(&mut self) -> Result<(), Fail> {
+        let now = self.now();
+        let passkeys = self.vault.finish_verification(now)?;
+        self.take_in(passkeys);
+        Ok(())
+    }
+
+    /// One slice of the background verification after an unlock: opens up to `max_entries`
+    /// entries not opened yet. `{commit, unverified}`; done when `unverified` is 0.
+    pub fn verify_step(&mut self, max_entries: u32) -> String {
+        envelope((|| {
+            self.require_unlocked()?;
+            let now = self.now();
+            let max = usize::try_from(max_entries).unwrap_or(usize::MAX).max(1);
+            let (commit, passkeys) = self.vault.verify_step(max, now)?;
+            self.take_in(passkeys);
+            Ok(json!({ "commit": commit, "unverified": self.vault.unverified() }))
+        })())
     }
 
     fn unlocked_result(&mut self, commit: Commit, passkeys: Vec<Passkey>) -> Result<Value, Fail> {
@@ -288,11 +328,12 @@ impl<R: Rng, C: Clock> Session<R, C> {
         }
     }
 
-    pub fn inspect_create(&self, ctx: &str, options: &str) -> String {
+    pub fn inspect_create(&mut self, ctx: &str, options: &str) -> String {
         envelope((|| {
             self.require_unlocked()?;
             let ctx = parse_ctx(ctx)?;
             let options = parse_creation_options(options)?;
+            self.open_for(&ctx, options.rp.id.as_deref())?;
             Ok(self.core.inspect_create(&ctx, &options)?)
         })())
     }
@@ -303,17 +344,19 @@ impl<R: Rng, C: Clock> Session<R, C> {
             let ctx = parse_ctx(ctx)?;
             let options = parse_creation_options(options)?;
             let consent: Consent = parse_internal(consent, "consent")?;
+            self.open_for(&ctx, options.rp.id.as_deref())?;
             let (response, writes) = self.core.create(&ctx, &options, consent)?;
             let commit = self.commit(writes)?;
             Ok(json!({ "response": response, "commit": commit }))
         })())
     }
 
-    pub fn inspect_get(&self, ctx: &str, options: &str) -> String {
+    pub fn inspect_get(&mut self, ctx: &str, options: &str) -> String {
         envelope((|| {
             self.require_unlocked()?;
             let ctx = parse_ctx(ctx)?;
             let options = parse_request_options(options)?;
+            self.open_for(&ctx, options.rp_id.as_deref())?;
             Ok(self.core.inspect_get(&ctx, &options)?)
         })())
     }
@@ -324,6 +367,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             let ctx = parse_ctx(ctx)?;
             let options = parse_request_options(options)?;
             let selection: Selection = parse_internal(selection, "selection")?;
+            self.open_for(&ctx, options.rp_id.as_deref())?;
             let selected = selection
                 .credential_id
                 .as_deref()
@@ -344,36 +388,37 @@ impl<R: Rng, C: Clock> Session<R, C> {
         })())
     }
 
-    /// Live passkeys and the ones in "Recently deleted" (with `deletedAt`).
-    pub fn list(&self) -> String {
-        envelope((|| {
-            self.require_unlocked()?;
-            let live = self.core.store.all().into_iter().map(|p| PasskeySummary {
-                credential_id: b64url::encode(&p.credential_id),
-                rp_id: &p.rp_id,
-                rp_name: &p.rp_name,
-                user_name: &p.user_name,
-                user_display_name: &p.user_display_name,
-                label: p.label.as_deref(),
-                created: p.created_ms,
-                last_used: p.last_used_ms,
-                deleted_at: None,
-            });
-            let deleted = self.vault.deleted().into_iter().map(|d| PasskeySummary {
-                credential_id: d.credential_id.clone(),
-                rp_id: &d.rp_id,
-                rp_name: &d.rp_name,
-                user_name: &d.user_name,
-                user_display_name: &d.user_display_name,
-                label: d.label.as_deref(),
-                created: d.created,
-                last_used: d.last_used,
-                deleted_at: Some(d.deleted_at),
-            });
-            let mut all: Vec<PasskeySummary<'_>> = live.chain(deleted).collect();
-            all.sort_by(|a, b| a.rp_id.cmp(b.rp_id).then(a.user_name.cmp(b.user_name)));
-            Ok(all)
-        })())
+    /// Live passkeys and the ones in "Recently deleted" (with `deletedAt`). Finishes the
+    /// verification first (its storage changes ride with the next commit).
+    pub fn list(&mut self) -> String {
+        if let Err(e) = self.require_unlocked().and_then(|()| self.open_all()) {
+            return envelope::<()>(Err(e));
+        }
+        let live = self.core.store.all().into_iter().map(|p| PasskeySummary {
+            credential_id: b64url::encode(&p.credential_id),
+            rp_id: &p.rp_id,
+            rp_name: &p.rp_name,
+            user_name: &p.user_name,
+            user_display_name: &p.user_display_name,
+            label: p.label.as_deref(),
+            created: p.created_ms,
+            last_used: p.last_used_ms,
+            deleted_at: None,
+        });
+        let deleted = self.vault.deleted().into_iter().map(|d| PasskeySummary {
+            credential_id: d.credential_id.clone(),
+            rp_id: &d.rp_id,
+            rp_name: &d.rp_name,
+            user_name: &d.user_name,
+            user_display_name: &d.user_display_name,
+            label: d.label.as_deref(),
+            created: d.created,
+            last_used: d.last_used,
+            deleted_at: Some(d.deleted_at),
+        });
+        let mut all: Vec<PasskeySummary<'_>> = live.chain(deleted).collect();
+        all.sort_by(|a, b| a.rp_id.cmp(b.rp_id).then(a.user_name.cmp(b.user_name)));
+        envelope::<Vec<PasskeySummary<'_>>>(Ok(all))
     }
 
     fn credential_id(id: &str) -> Result<Vec<u8>, Fail> {
@@ -386,6 +431,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
         envelope((|| {
             self.require_unlocked()?;
             let id = Self::credential_id(credential_id)?;
+            self.open_all()?;
             let label = label.trim();
             if label.chars().count() > MAX_LABEL_CHARS {
                 return Err(VaultError::Invalid(format!(
@@ -415,6 +461,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
         envelope((|| {
             self.require_unlocked()?;
             let id = Self::credential_id(credential_id)?;
+            self.open_all()?;
             let removed = self
                 .core
                 .store
@@ -433,6 +480,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
         envelope((|| {
             self.require_unlocked()?;
             let id = Self::credential_id(credential_id)?;
+            self.open_all()?;
             let (commit, passkey) = self.vault.restore(&id, self.core.rng_mut())?;
             self.core
                 .store
@@ -447,6 +495,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
         envelope((|| {
             self.require_unlocked()?;
             let id = Self::credential_id(credential_id)?;
+            self.open_all()?;
             let commit = self.vault.purge(&id)?;
             Ok(json!({ "commit": commit }))
         })())
@@ -674,9 +723,89 @@ mod tests {
         let mut reopened = session();
         reopened.load(&serde_json::to_string(&storage).unwrap());
         reopened.unlock_with_pin("1234");
+        // Before the background verification: nothing known to be damaged, both counted.
+        let status = parse(&reopened.status());
+        assert_eq!(status["ok"]["count"], 2);
+        assert_eq!(status["ok"]["unverified"], 2);
+        assert_eq!(status["ok"]["damaged"], json!([]));
+        let step = parse(&reopened.verify_step(1));
+        assert_eq!(step["ok"]["unverified"], 1);
+        let step = parse(&reopened.verify_step(1));
+        assert_eq!(step["ok"]["unverified"], 0);
         let status = parse(&reopened.status());
         assert_eq!(status["ok"]["count"], 1);
         assert_eq!(status["ok"]["damaged"][0]["key"], victim.as_str());
+    }
+
+    #[test]
+    fn a_request_opens_only_its_sites_passkeys_and_a_moved_tag_serves_nobody_else() {
+        let (mut s, mut storage) = unlocked();
+        let other = r#"{"origin":"https://other.test","topOrigin":null}"#;
+        let other_creation = json!({
+            "rp": {"id": "other.test", "name": "Other"},
+            "user": {"id": "dXNlci0y", "name": "bob", "displayName": "Bob"},
+            "challenge": "AAECAwQFBgcICQoLDA0ODw",
+            "pubKeyCredParams": [{"type": "public-key", "alg": -7}],
+        })
+        .to_string();
+        apply(
+            &mut storage,
+            &parse(&s.create(ORIGIN, &creation("dXNlci0x"), YES)),
+        );
+        apply(&mut storage, &parse(&s.create(other, &other_creation, YES)));
+        let text = serde_json::to_string(&storage).unwrap();
+        let mut probe = session();
+        probe.load(&text);
+        probe.unlock_with_pin("1234");
+        let request = |rp: &str| json!({"challenge": "AQID", "rpId": rp}).to_string();
+        let found = parse(&probe.inspect_get(other, &request("other.test")));
+        assert_eq!(found["ok"]["candidates"].as_array().unwrap().len(), 1);
+        assert_eq!(
+            probe.vault.unverified(),
+            1,
+            "only other.test's entry opened"
+        );
+
+        // Both entries get the same site's lookup tag (which site does not matter).
+        let mut tampered = storage.clone();
+        let keys: Vec<String> = tampered
+            .keys()
+            .filter(|k| k.starts_with("vault:e:"))
+            .cloned()
+            .collect();
+        assert_eq!(keys.len(), 2);
+        let tag = tampered[&keys[1]]["rp"].clone();
+        tampered[&keys[0]]["rp"] = tag;
+        let mut s2 = session();
+        s2.load(&serde_json::to_string(&tampered).unwrap());
+        s2.unlock_with_pin("1234");
+        // Both entries now carry one site's tag: whichever site that is, each passkey is served
+        // only for its own site, and the other site just sees nothing until the verification.
+        for (origin, rp) in [(ORIGIN, "example.com"), (other, "other.test")] {
+            let found = parse(&s2.inspect_get(origin, &request(rp)));
+            let candidates = found["ok"]["candidates"].as_array().unwrap();
+            assert!(candidates.len() <= 1, "{found}");
+            for c in candidates {
+                let user = c["userName"].as_str().unwrap();
+                assert_eq!(user, if rp == "example.com" { "alice" } else { "bob" });
+            }
+        }
+        parse(&s2.verify_step(100));
+        for (origin, rp) in [(ORIGIN, "example.com"), (other, "other.test")] {
+            let found = parse(&s2.inspect_get(origin, &request(rp)));
+            assert_eq!(
+                found["ok"]["candidates"].as_array().unwrap().len(),
+                1,
+                "{rp}"
+            );
+        }
+        assert_eq!(
+            parse(&s2.status())["ok"]["recovered"]
+                .as_array()
+                .unwrap()
+                .len(),
+            1
+        );
     }
 
     #[test]

@@ -467,7 +467,8 @@ impl VaultHeader {
     }
 }
 
-/// The `vault:e:<entryId>` value: `{"v":1,"id","nonce","ct"}`.
+/// The `vault:e:<entryId>` value: `{"v":1,"id","nonce","ct","rp"}` (`rp` since the lazy unlock;
+/// entries written before it have none and keep opening).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EncryptedEntry {
@@ -479,6 +480,11 @@ pub struct EncryptedEntry {
     pub nonce: String,
     /// Ciphertext + tag, base64url.
     pub ct: String,
+    /// The lookup tag of the passkey's rpId ([`super::keys::RpTagKey::tag`]): outside the
+    /// ciphertext, so it only routes a request to the entries to decrypt; the decrypted record's
+    /// rpId decides what the passkey is served for.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rp: Option<String>,
 }
 
 /// What an entry decrypts to.
@@ -515,7 +521,27 @@ impl EncryptedEntry {
             id: id.to_owned(),
             nonce: b64url::encode(&nonce),
             ct: b64url::encode(&ct),
+            rp: None,
         })
+    }
+
+    /// Parses a stored entry from its JSON text (the fast path of [`Vault::load_json`]; the
+    /// same checks and errors as [`EncryptedEntry::from_value`]).
+    ///
+    /// [`Vault::load_json`]: super::Vault::load_json
+    ///
+    /// # Errors
+    /// [`VaultError::UnsupportedVersion`] or [`VaultError::Tampered`].
+    pub fn from_json(text: &str, expected_id: &str) -> Result<Self, VaultError> {
+        match serde_json::from_str::<Self>(text) {
+            Ok(entry) if entry.v == VAULT_VERSION && entry.id == expected_id => Ok(entry),
+            // Anything unusual takes the slow path, which names the problem.
+            _ => {
+                let value: Value = serde_json::from_str(text)
+                    .map_err(|e| VaultError::Tampered(format!("not a vault entry: {e}")))?;
+                Self::from_value(&value, expected_id)
+            }
+        }
     }
 
     /// Parses a stored entry and checks it belongs under `expected_id`.

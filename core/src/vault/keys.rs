@@ -155,7 +155,52 @@ impl VaultKey {
     ) -> Result<Zeroizing<Vec<u8>>, VaultError> {
         open_with(self.cipher()?, nonce, ciphertext, aad)
     }
+
+    /// The key of vault `vault_id`'s rpId lookup tags: HKDF-SHA256 ([RFC 5869]) of the vault key,
+    /// no salt, info `latchkey-vault/v1/rp-tag/<vaultId>`.
+    ///
+    /// [RFC 5869]: https://www.rfc-editor.org/rfc/rfc5869
+    #[must_use]
+    pub fn rp_tag_key(&self, vault_id: &str) -> RpTagKey {
+        let mut okm = [0u8; KEY_LEN];
+        let info = format!(
+            "latchkey-vault/v{}/rp-tag/{vault_id}",
+            super::format::VAULT_VERSION
+        );
+        // 32 bytes is far below HKDF-SHA256's limit of 255 × 32: expand cannot fail.
+        let _ = hkdf::Hkdf::<sha2::Sha256>::new(None, &self.0).expand(info.as_bytes(), &mut okm);
+        let key = RpTagKey(okm);
+        okm.zeroize();
+        key
+    }
 }
+
+/// Length of an rpId lookup tag (a truncated HMAC-SHA256), before base64url.
+pub const RP_TAG_LEN: usize = 16;
+
+/// The key of an entry's plaintext `rp` member: a keyed tag of the passkey's rpId that routes a
+/// request to the entries it may concern without decrypting the others ([`VaultKey::rp_tag_key`]).
+/// A tag only routes: the decrypted record's rpId is what the passkey is served for.
+pub struct RpTagKey([u8; KEY_LEN]);
+
+impl RpTagKey {
+    /// The tag of `rp_id`: HMAC-SHA256 ([RFC 2104]) of its UTF-8 bytes, first 16 bytes, base64url.
+    ///
+    /// [RFC 2104]: https://www.rfc-editor.org/rfc/rfc2104
+    #[must_use]
+    pub fn tag(&self, rp_id: &str) -> String {
+        use hmac::{KeyInit as _, Mac as _};
+        let Ok(mut mac) = hmac::Hmac::<sha2::Sha256>::new_from_slice(&self.0) else {
+            // HMAC takes keys of any length; unreachable, and an empty tag matches no entry.
+            return String::new();
+        };
+        mac.update(rp_id.as_bytes());
+        let full = mac.finalize().into_bytes();
+        b64url::encode(&full[..RP_TAG_LEN])
+    }
+}
+
+secret_common!(RpTagKey);
 
 impl Kek {
     /// A key-encryption key released by the native host (32 bytes).

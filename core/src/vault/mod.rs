@@ -18,10 +18,11 @@ use crate::passkey::{Passkey, PasskeyRecord};
 use crate::rng::Rng;
 use crate::store::StoreWrite;
 use format::{random_id, EncryptedEntry, EntryPayload, VaultHeader};
-use keys::{Argon2Params, Kek, Pin, VaultKey};
+use keys::{Argon2Params, Kek, Pin, RpTagKey, VaultKey};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use thiserror::Error;
 
 /// Storage key of the header.
@@ -135,10 +136,17 @@ pub struct Commit {
 }
 
 impl Commit {
-    fn merge(&mut self, other: Commit) {
+    /// Appends `other`: its writes come after (and win over) this commit's.
+    pub fn merge(&mut self, other: Commit) {
         self.set.extend(other.set);
         self.remove.extend(other.remove);
         self.cleanup.extend(other.cleanup);
+    }
+
+    /// True when there is nothing to store.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.set.is_empty() && self.remove.is_empty() && self.cleanup.is_empty()
     }
 }
 
@@ -213,17 +221,33 @@ impl DeletedInfo {
     }
 }
 
-/// What storage holds for one entry id.
+/// One stored copy of an entry: its envelope, or why that does not parse.
+type Stored = Result<EncryptedEntry, VaultError>;
+
+/// What storage holds for one entry id (envelopes parsed at load; nothing decrypted).
 #[derive(Debug, Default, Clone)]
 struct Slot {
-    current: Option<Value>,
-    prev: Option<Value>,
+    current: Option<Stored>,
+    prev: Option<Stored>,
 }
 
 /// State that exists only while unlocked.
 struct Opened {
     key: VaultKey,
     vault_id: String,
+    /// The key of the entries' rpId lookup tags.
+    tags: RpTagKey,
+    /// Entry ids not opened yet (the unlock left them to a request for their site or to the
+    /// background verification); empty once everything is verified.
+    unopened: BTreeSet<String>,
+    /// Lookup tag → ids of entries carrying it (may still list ids opened since).
+    by_tag: HashMap<String, Vec<String>>,
+    /// Storage changes found by opening entries lazily (repairs, tag rewrites, trash purges), not
+    /// handed out yet: they ride in front of the next commit ([`Vault::commit_writes`],
+    /// [`Vault::verify_step`], [`Vault::purge`]). Losing them is harmless: a later unlock repeats them.
+    pending: Commit,
+    /// Slot contents that become current once `pending` is handed out.
+    pending_slots: Vec<(String, EncryptedEntry)>,
     /// Credential id → entry id, for live and deleted passkeys.
     entry_of: HashMap<Vec<u8>, String>,
     /// Entry id → its current (readable) encrypted form.
@@ -285,9 +309,11 @@ impl Vault {
         let mut legacy = Vec::new();
         for (key, value) in storage {
             if let Some(id) = key.strip_prefix(ENTRY_PREFIX) {
-                slots.entry(id.to_owned()).or_default().current = Some(value.clone());
+                slots.entry(id.to_owned()).or_default().current =
+                    Some(EncryptedEntry::from_value(value, id));
             } else if let Some(id) = key.strip_prefix(PREV_PREFIX) {
-                slots.entry(id.to_owned()).or_default().prev = Some(value.clone());
+                slots.entry(id.to_owned()).or_default().prev =
+                    Some(EncryptedEntry::from_value(value, id));
             } else if key.starts_with(LEGACY_PREFIX) {
                 legacy.push((key.clone(), value.clone()));
             }
@@ -296,6 +322,48 @@ impl Vault {
         let backup = storage
             .get(HEADER_BACKUP_KEY)
             .and_then(|v| VaultHeader::from_value(v).ok());
+        Self::from_parts(slots, legacy, main, backup)
+    }
+
+    /// [`Vault::load`] from the snapshot's JSON text (what the service worker hands over): only
+    /// the small envelopes are parsed, each straight from the text; no JSON tree of the whole
+    /// storage is built.
+    ///
+    /// # Errors
+    /// When the text is not a JSON object.
+    pub fn load_json(storage_json: &str) -> Result<Self, serde_json::Error> {
+        let storage: HashMap<String, &RawValue> = serde_json::from_str(storage_json)?;
+        let mut slots: BTreeMap<String, Slot> = BTreeMap::new();
+        let mut legacy = Vec::new();
+        let mut main = None;
+        let mut backup = None;
+        let value = |raw: &RawValue| serde_json::from_str::<Value>(raw.get());
+        for (key, raw) in storage {
+            if let Some(id) = key.strip_prefix(ENTRY_PREFIX) {
+                slots.entry(id.to_owned()).or_default().current =
+                    Some(EncryptedEntry::from_json(raw.get(), id));
+            } else if let Some(id) = key.strip_prefix(PREV_PREFIX) {
+                slots.entry(id.to_owned()).or_default().prev =
+                    Some(EncryptedEntry::from_json(raw.get(), id));
+            } else if key.starts_with(LEGACY_PREFIX) {
+                legacy.push((key, value(raw)?));
+            } else if key == HEADER_KEY {
+                main = Some(VaultHeader::from_value(&value(raw)?));
+            } else if key == HEADER_BACKUP_KEY {
+                backup = VaultHeader::from_value(&value(raw)?).ok();
+            }
+        }
+        // The same order as a `Map` snapshot: migrations and reports come out alike.
+        legacy.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(Self::from_parts(slots, legacy, main, backup))
+    }
+
+    fn from_parts(
+        slots: BTreeMap<String, Slot>,
+        legacy: Vec<(String, Value)>,
+        main: Option<Result<VaultHeader, VaultError>>,
+        backup: Option<VaultHeader>,
+    ) -> Self {
         let (header, header_state, header_problem) = match main {
             Some(Ok(h)) => (Some(h), HeaderState::Ok, None),
             Some(Err(VaultError::UnsupportedVersion(v))) => (
@@ -662,7 +730,12 @@ impl Vault {
         self.opened = None;
     }
 
-    /// Decrypts every entry with `key`; the vault is unlocked afterwards.
+    /// Unlocks with `key` (already checked against the header): indexes the entries by their
+    /// rpId lookup tag without decrypting them. Entries without a usable tag (written before tags
+    /// existed, or whose envelope does not parse) are opened now, and tagged in the returned
+    /// commit (the ciphertext is unchanged, so the old and the new envelope both open). With
+    /// plaintext `cred:` records still to migrate, everything is opened first (a record already
+    /// in the vault must be recognised).
     fn open_with(
         &mut self,
         key: VaultKey,
@@ -675,121 +748,135 @@ impl Vault {
         let mut opened = Opened::new(key, header.vault_id.clone());
         let mut commit = Commit::default();
         let mut passkeys = Vec::new();
+        let mut rewritten = Vec::new();
+        let eager = !self.legacy.is_empty();
         for (id, slot) in &self.slots {
-            let entry_key = format!("{ENTRY_PREFIX}{id}");
-            let prev_key = format!("{PREV_PREFIX}{id}");
-            let read =
-                |value: &Option<Value>| -> Result<(EncryptedEntry, EntryPayload), VaultError> {
-                    let value = value
-                        .as_ref()
-                        .ok_or_else(|| VaultError::Tampered("missing".into()))?;
-                    let entry = EncryptedEntry::from_value(value, id)?;
-                    let payload = entry.open(&opened.key, &opened.vault_id)?;
-                    Ok((entry, payload))
-                };
-            // The kept previous version is cleaned up only once the current one is accepted
-            // below: an entry that authenticates but is refused must not lose its last good copy.
-            let mut cleanup_prev = None;
-            let (entry, payload) = match read(&slot.current) {
-                Ok(ok) => {
-                    if slot.prev.is_some() {
-                        cleanup_prev = Some(prev_key);
-                    }
-                    ok
-                }
-                Err(current_err) => match read(&slot.prev) {
-                    Ok((entry, payload)) => {
-                        commit.set.insert(entry_key.clone(), entry.to_value());
-                        commit.cleanup.push(prev_key);
-                        opened.recovered.push(issue(
-                            entry_key,
-                            format!(
-                                "{}; restored from the kept previous version",
-                                if slot.current.is_some() {
-                                    current_err.to_string()
-                                } else {
-                                    "the entry was missing".to_owned()
-                                }
-                            ),
-                            Some(&payload.record),
-                        ));
-                        (entry, payload)
-                    }
-                    Err(_) => {
-                        let key = if slot.current.is_some() {
-                            entry_key
-                        } else {
-                            prev_key
-                        };
-                        opened
-                            .damaged
-                            .push(issue(key, current_err.to_string(), None));
-                        continue;
-                    }
-                },
-            };
-            if let Some(deleted_at) = payload.deleted_at {
-                if now_ms.saturating_sub(deleted_at) > TRASH_RETENTION_MS {
-                    commit
-                        .remove
-                        .extend([format!("{ENTRY_PREFIX}{id}"), format!("{PREV_PREFIX}{id}")]);
-                    continue;
-                }
-            }
-            let cred = match b64url::decode(&payload.record.credential_id) {
-                Ok(c) => c,
-                Err(_) => {
-                    opened.damaged.push(issue(
-                        format!("{ENTRY_PREFIX}{id}"),
-                        "the credential id is not base64url",
-                        Some(&payload.record),
-                    ));
-                    continue;
-                }
-            };
-            if opened.entry_of.contains_key(&cred) {
-                opened.damaged.push(issue(
-                    format!("{ENTRY_PREFIX}{id}"),
-                    "a second entry for a credential id already loaded (left in storage)",
-                    Some(&payload.record),
-                ));
+            if let (false, Some(Ok(EncryptedEntry { rp: Some(tag), .. }))) = (eager, &slot.current)
+            {
+                opened.unopened.insert(id.clone());
+                opened
+                    .by_tag
+                    .entry(tag.clone())
+                    .or_default()
+                    .push(id.clone());
                 continue;
             }
-            match payload.deleted_at {
-                Some(at) => {
-                    opened
-                        .deleted
-                        .insert(id.clone(), DeletedInfo::of(&payload.record, at));
-                }
-                None => {
-                    let record_for_issue = payload.record.clone();
-                    match Passkey::from_vault_record(payload.record) {
-                        Ok(p) => passkeys.push(p),
-                        Err(e) => {
-                            opened.damaged.push(issue(
-                                format!("{ENTRY_PREFIX}{id}"),
-                                e.to_string(),
-                                Some(&record_for_issue),
-                            ));
-                            continue;
-                        }
-                    }
-                }
-            }
-            opened.entry_of.insert(cred, id.clone());
-            opened.sealed.insert(id.clone(), entry);
-            commit.cleanup.extend(cleanup_prev);
-        }
-        // The previous versions repaired above are now the current ones.
-        for (key, value) in &commit.set {
-            if let Some(id) = key.strip_prefix(ENTRY_PREFIX) {
-                let slot = self.slots.entry(id.to_owned()).or_default();
-                slot.current = Some(value.clone());
+            if let Some(entry) = opened.open_slot(id, slot, now_ms, &mut commit, &mut passkeys) {
+                rewritten.push((id.clone(), entry));
             }
         }
+        self.set_current(rewritten);
         self.opened = Some(opened);
         commit.merge(self.migrate_legacy(&mut passkeys, rng)?);
         Ok((commit, passkeys))
+    }
+
+    fn set_current(&mut self, entries: Vec<(String, EncryptedEntry)>) {
+        for (id, entry) in entries {
+            self.slots.entry(id).or_default().current = Some(Ok(entry));
+        }
+    }
+
+    /// Opens the not yet opened entries that may be passkeys for `rp_id` (those carrying its
+    /// lookup tag), once, and returns the live ones among them. The rules of unlocking apply
+    /// (kept previous versions, duplicates, damaged entries, trash purge); storage changes they
+    /// call for ride in front of the next commit. A returned passkey may belong to another site
+    /// when its tag was tampered with: callers index it by its own (decrypted) rpId, so it is
+    /// never served for `rp_id`.
+    ///
+    /// # Errors
+    /// [`VaultError::Locked`].
+    pub fn open_rp(&mut self, rp_id: &str, now_ms: u64) -> Result<Vec<Passkey>, VaultError> {
+        let opened = self.opened.as_mut().ok_or(VaultError::Locked)?;
+        if opened.unopened.is_empty() {
+            return Ok(Vec::new());
+        }
+        let tag = opened.tags.tag(rp_id);
+        let Some(ids) = opened.by_tag.remove(&tag) else {
+            return Ok(Vec::new());
+        };
+        let mut commit = Commit::default();
+        let mut passkeys = Vec::new();
+        for id in ids {
+            if !opened.unopened.remove(&id) {
+                continue;
+            }
+            let Some(slot) = self.slots.get(&id) else {
+                continue;
+            };
+            if let Some(entry) = opened.open_slot(&id, slot, now_ms, &mut commit, &mut passkeys) {
+                opened.pending_slots.push((id, entry));
+            }
+        }
+        opened.pending.merge(commit);
+        Ok(passkeys)
+    }
+
+    /// One slice of the background verification: opens up to `max_entries` entries not opened
+    /// yet (in entry id order) under the rules of unlocking. Returns the storage changes (with any
+    /// pending from lazy opening) and the live passkeys found. [`Vault::unverified`] says what is
+    /// left.
+    ///
+    /// # Errors
+    /// [`VaultError::Locked`].
+    pub fn verify_step(
+        &mut self,
+        max_entries: usize,
+        now_ms: u64,
+    ) -> Result<(Commit, Vec<Passkey>), VaultError> {
+        let mut commit = self.take_pending()?;
+        let opened = self.opened.as_mut().ok_or(VaultError::Locked)?;
+        let mut passkeys = Vec::new();
+        let mut rewritten = Vec::new();
+        for _ in 0..max_entries {
+            let Some(id) = opened.unopened.pop_first() else {
+                break;
+            };
+            let Some(slot) = self.slots.get(&id) else {
+                continue;
+            };
+            if let Some(entry) = opened.open_slot(&id, slot, now_ms, &mut commit, &mut passkeys) {
+                rewritten.push((id, entry));
+            }
+        }
+        if opened.unopened.is_empty() {
+            opened.by_tag = HashMap::new();
+        }
+        self.set_current(rewritten);
+        Ok((commit, passkeys))
+    }
+
+    /// Finishes the verification at once (before listing or changing passkeys by credential id):
+    /// returns the live passkeys not opened before; the storage changes wait for the next commit.
+    ///
+    /// # Errors
+    /// [`VaultError::Locked`].
+    pub fn finish_verification(&mut self, now_ms: u64) -> Result<Vec<Passkey>, VaultError> {
+        if self.unverified() == 0 {
+            return Ok(Vec::new());
+        }
+        let (commit, passkeys) = self.verify_step(usize::MAX, now_ms)?;
+        let opened = self.opened.as_mut().ok_or(VaultError::Locked)?;
+        opened.pending = commit;
+        Ok(passkeys)
+    }
+
+    /// Entries not opened yet (0 when locked or fully verified).
+    #[must_use]
+    pub fn unverified(&self) -> usize {
+        self.opened.as_ref().map_or(0, |o| o.unopened.len())
+    }
+
+    /// Hands out the storage changes lazy opening found (see [`Vault::open_rp`]).
+    ///
+    /// # Errors
+    /// [`VaultError::Locked`].
+    pub fn take_pending(&mut self) -> Result<Commit, VaultError> {
+        let opened = self.opened.as_mut().ok_or(VaultError::Locked)?;
+        let commit = std::mem::take(&mut opened.pending);
+        let slots = std::mem::take(&mut opened.pending_slots);
+        self.set_current(slots);
+        Ok(commit)
     }
 
     /// Imports plaintext `cred:` records (issue 2's format) into the unlocked vault and removes
@@ -868,8 +955,9 @@ impl Vault {
                         },
                     };
                     let payload = EntryPayload::passkey(*record, None);
-                    let entry =
+                    let mut entry =
                         EncryptedEntry::seal(&opened.key, &opened.vault_id, &id, &payload, rng)?;
+                    entry.rp = Some(opened.tags.tag(&payload.record.rp_id));
                     planned.push((id, cred, entry, None));
                 }
                 StoreWrite::Delete(cred) => {
@@ -882,25 +970,29 @@ impl Vault {
                     let mut payload = current.open(&opened.key, &opened.vault_id)?;
                     payload.deleted_at = Some(now_ms);
                     let info = DeletedInfo::of(&payload.record, now_ms);
-                    let entry =
+                    let mut entry =
                         EncryptedEntry::seal(&opened.key, &opened.vault_id, &id, &payload, rng)?;
+                    entry.rp = Some(opened.tags.tag(&payload.record.rp_id));
                     planned.push((id, cred, entry, Some(info)));
                 }
             }
         }
-        let mut commit = Commit::default();
+        // Changes lazy opening found go first: this commit's own writes come after them.
+        let mut commit = self.take_pending()?;
         let opened = self.opened.as_mut().ok_or(VaultError::Locked)?;
+        let mut written = HashSet::new();
         for (id, cred, entry, deleted) in planned {
             let entry_key = format!("{ENTRY_PREFIX}{id}");
             let prev_key = format!("{PREV_PREFIX}{id}");
             if let Some(old) = opened.sealed.get(&id) {
                 // The previous version rides in the same atomic write; it is dropped once confirmed.
-                if !commit.set.contains_key(&entry_key) {
+                if !written.contains(&entry_key) {
                     commit.set.insert(prev_key.clone(), old.to_value());
                     commit.cleanup.push(prev_key);
                 }
             }
-            commit.set.insert(entry_key, entry.to_value());
+            commit.set.insert(entry_key.clone(), entry.to_value());
+            written.insert(entry_key);
             match deleted {
                 Some(info) => {
                     opened.deleted.insert(id.clone(), info);
@@ -910,7 +1002,7 @@ impl Vault {
                 }
             }
             let slot = self.slots.entry(id.clone()).or_default();
-            slot.current = Some(entry.to_value());
+            slot.current = Some(Ok(entry.clone()));
             opened.entry_of.insert(cred, id.clone());
             opened.sealed.insert(id, entry);
         }
@@ -947,21 +1039,23 @@ impl Vault {
     /// # Errors
     /// [`VaultError::Locked`], [`VaultError::NotFound`] (unknown or not deleted).
     pub fn purge(&mut self, credential_id: &[u8]) -> Result<Commit, VaultError> {
-        let opened = self.opened.as_mut().ok_or(VaultError::Locked)?;
+        let opened = self.opened.as_ref().ok_or(VaultError::Locked)?;
         let id = opened
             .entry_of
             .get(credential_id)
             .filter(|id| opened.deleted.contains_key(*id))
             .cloned()
             .ok_or(VaultError::NotFound)?;
+        let mut commit = self.take_pending()?;
+        let opened = self.opened.as_mut().ok_or(VaultError::Locked)?;
         opened.deleted.remove(&id);
         opened.sealed.remove(&id);
         opened.entry_of.remove(credential_id);
         self.slots.remove(&id);
-        Ok(Commit {
-            remove: vec![format!("{ENTRY_PREFIX}{id}"), format!("{PREV_PREFIX}{id}")],
-            ..Commit::default()
-        })
+        commit
+            .remove
+            .extend([format!("{ENTRY_PREFIX}{id}"), format!("{PREV_PREFIX}{id}")]);
+        Ok(commit)
     }
 
     /// The header as it should be in `vault:header:backup` once the last header write resolved.
@@ -974,14 +1068,149 @@ impl Vault {
 impl Opened {
     fn new(key: VaultKey, vault_id: String) -> Self {
         Self {
+            tags: key.rp_tag_key(&vault_id),
             key,
             vault_id,
+            unopened: BTreeSet::new(),
+            by_tag: HashMap::new(),
+            pending: Commit::default(),
+            pending_slots: Vec::new(),
             entry_of: HashMap::new(),
             sealed: HashMap::new(),
             deleted: BTreeMap::new(),
             damaged: Vec::new(),
             recovered: Vec::new(),
         }
+    }
+
+    /// Opens entry `id` and takes it in: the per-entry rules of unlocking, the same for eager,
+    /// lazy and background opening. The current copy is used, else the kept previous version
+    /// (which then becomes current); an entry that opens neither way, or that repeats a credential
+    /// id already taken in, is reported and left in storage; a deleted passkey past its retention
+    /// is purged. A taken-in entry whose lookup tag is missing or wrong gets the right one.
+    /// Storage changes go to `commit`; the envelope that becomes current, if it changed, is
+    /// returned for the slot.
+    fn open_slot(
+        &mut self,
+        id: &str,
+        slot: &Slot,
+        now_ms: u64,
+        commit: &mut Commit,
+        passkeys: &mut Vec<Passkey>,
+    ) -> Option<EncryptedEntry> {
+        let entry_key = format!("{ENTRY_PREFIX}{id}");
+        let prev_key = format!("{PREV_PREFIX}{id}");
+        let read = |copy: &Option<Stored>| -> Result<(EncryptedEntry, EntryPayload), VaultError> {
+            let entry = match copy {
+                None => return Err(VaultError::Tampered("missing".into())),
+                Some(Err(e)) => return Err(e.clone()),
+                Some(Ok(entry)) => entry,
+            };
+            let payload = entry.open(&self.key, &self.vault_id)?;
+            Ok((entry.clone(), payload))
+        };
+        // The kept previous version is cleaned up only once the current one is accepted
+        // below: an entry that authenticates but is refused must not lose its last good copy.
+        let mut cleanup_prev = None;
+        let mut changed = false;
+        let (mut entry, payload) = match read(&slot.current) {
+            Ok(ok) => {
+                if slot.prev.is_some() {
+                    cleanup_prev = Some(prev_key);
+                }
+                ok
+            }
+            Err(current_err) => match read(&slot.prev) {
+                Ok((entry, payload)) => {
+                    changed = true;
+                    commit.cleanup.push(prev_key);
+                    self.recovered.push(issue(
+                        entry_key.clone(),
+                        format!(
+                            "{}; restored from the kept previous version",
+                            if slot.current.is_some() {
+                                current_err.to_string()
+                            } else {
+                                "the entry was missing".to_owned()
+                            }
+                        ),
+                        Some(&payload.record),
+                    ));
+                    (entry, payload)
+                }
+                Err(_) => {
+                    let key = if slot.current.is_some() {
+                        entry_key
+                    } else {
+                        prev_key
+                    };
+                    self.damaged.push(issue(key, current_err.to_string(), None));
+                    return None;
+                }
+            },
+        };
+        if let Some(deleted_at) = payload.deleted_at {
+            if now_ms.saturating_sub(deleted_at) > TRASH_RETENTION_MS {
+                commit
+                    .remove
+                    .extend([entry_key, format!("{PREV_PREFIX}{id}")]);
+                return None;
+            }
+        }
+        let Ok(cred) = b64url::decode(&payload.record.credential_id) else {
+            self.damaged.push(issue(
+                entry_key,
+                "the credential id is not base64url",
+                Some(&payload.record),
+            ));
+            return None;
+        };
+        if self.entry_of.contains_key(&cred) {
+            self.damaged.push(issue(
+                entry_key,
+                "a second entry for a credential id already loaded (left in storage)",
+                Some(&payload.record),
+            ));
+            return None;
+        }
+        let tag = self.tags.tag(&payload.record.rp_id);
+        match payload.deleted_at {
+            Some(at) => {
+                self.deleted
+                    .insert(id.to_owned(), DeletedInfo::of(&payload.record, at));
+            }
+            None => {
+                let record_for_issue = payload.record.clone();
+                match Passkey::from_vault_record(payload.record) {
+                    Ok(p) => passkeys.push(p),
+                    Err(e) => {
+                        self.damaged
+                            .push(issue(entry_key, e.to_string(), Some(&record_for_issue)));
+                        return None;
+                    }
+                }
+            }
+        }
+        if entry.rp.as_deref() != Some(tag.as_str()) {
+            if entry.rp.is_some() {
+                // Only storage access can change a tag: it hid the entry from its own site.
+                self.recovered.push(EntryIssue {
+                    key: entry_key.clone(),
+                    reason: "its site lookup tag was wrong; corrected".into(),
+                    rp_id: None,
+                    user_name: None,
+                });
+            }
+            entry.rp = Some(tag);
+            changed = true;
+        }
+        if changed {
+            commit.set.insert(entry_key, entry.to_value());
+        }
+        self.entry_of.insert(cred, id.to_owned());
+        self.sealed.insert(id.to_owned(), entry.clone());
+        commit.cleanup.extend(cleanup_prev);
+        changed.then_some(entry)
     }
 }
 

@@ -12,6 +12,78 @@ const FAST: Argon2Params = Argon2Params {
 };
 const NOW: u64 = 1_700_000_000_000;
 
+/// Unlocking followed by the whole background verification: what the tests written for the eager
+/// unlock expect to see (every entry opened, every problem reported, one commit).
+trait UnlockAll {
+    fn finish(
+        &mut self,
+        r: Result<(Commit, Vec<Passkey>), VaultError>,
+        now: u64,
+    ) -> Result<(Commit, Vec<Passkey>), VaultError>;
+    fn unlock_all_pin(
+        &mut self,
+        pin: &Pin,
+        now: u64,
+        rng: &mut TestRng,
+    ) -> Result<(Commit, Vec<Passkey>), VaultError>;
+    fn unlock_all_session(
+        &mut self,
+        key: &str,
+        now: u64,
+        rng: &mut TestRng,
+    ) -> Result<(Commit, Vec<Passkey>), VaultError>;
+    fn unlock_all_os(
+        &mut self,
+        key_id: &str,
+        kek: &Kek,
+        now: u64,
+        rng: &mut TestRng,
+    ) -> Result<(Commit, Vec<Passkey>), VaultError>;
+}
+
+impl UnlockAll for Vault {
+    fn finish(
+        &mut self,
+        r: Result<(Commit, Vec<Passkey>), VaultError>,
+        now: u64,
+    ) -> Result<(Commit, Vec<Passkey>), VaultError> {
+        let (mut commit, mut passkeys) = r?;
+        let (more, found) = self.verify_step(usize::MAX, now)?;
+        commit.merge(more);
+        passkeys.extend(found);
+        assert_eq!(self.unverified(), 0);
+        Ok((commit, passkeys))
+    }
+    fn unlock_all_pin(
+        &mut self,
+        pin: &Pin,
+        now: u64,
+        rng: &mut TestRng,
+    ) -> Result<(Commit, Vec<Passkey>), VaultError> {
+        let r = self.unlock_with_pin(pin, now, rng);
+        self.finish(r, now)
+    }
+    fn unlock_all_session(
+        &mut self,
+        key: &str,
+        now: u64,
+        rng: &mut TestRng,
+    ) -> Result<(Commit, Vec<Passkey>), VaultError> {
+        let r = self.unlock_with_session_key(key, now, rng);
+        self.finish(r, now)
+    }
+    fn unlock_all_os(
+        &mut self,
+        key_id: &str,
+        kek: &Kek,
+        now: u64,
+        rng: &mut TestRng,
+    ) -> Result<(Commit, Vec<Passkey>), VaultError> {
+        let r = self.unlock_with_os_key(key_id, kek, now, rng);
+        self.finish(r, now)
+    }
+}
+
 fn pin(s: &str) -> Pin {
     Pin::new(s.to_owned())
 }
@@ -86,11 +158,11 @@ fn create_lock_unlock_round_trip_through_storage() {
     assert_eq!(vault.header_state(), HeaderState::Ok);
     assert_eq!(
         vault
-            .unlock_with_pin(&pin("4321"), NOW, &mut rng)
+            .unlock_all_pin(&pin("4321"), NOW, &mut rng)
             .unwrap_err(),
         VaultError::WrongPin
     );
-    let (commit, passkeys) = vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let (commit, passkeys) = vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     assert_eq!(
         commit,
         Commit::default(),
@@ -105,15 +177,13 @@ fn create_lock_unlock_round_trip_through_storage() {
     vault.lock();
     assert_eq!(vault.state(), VaultState::Locked);
     assert_eq!(vault.session_key().unwrap_err(), VaultError::Locked);
-    let (_, again) = vault
-        .unlock_with_session_key(&session, NOW, &mut rng)
-        .unwrap();
+    let (_, again) = vault.unlock_all_session(&session, NOW, &mut rng).unwrap();
     assert_eq!(names(&again), ["alice", "bob"]);
     vault.lock();
     let other = VaultKey::generate(&mut rng).unwrap().to_session_string();
     assert_eq!(
         vault
-            .unlock_with_session_key(&other, NOW, &mut rng)
+            .unlock_all_session(&other, NOW, &mut rng)
             .unwrap_err()
             .name(),
         "WrongPin"
@@ -134,12 +204,18 @@ fn nothing_secret_or_identifying_is_written_in_plaintext() {
     ] {
         assert!(!text.contains(needle), "{needle} leaked into storage");
     }
+    let mut tags = Vec::new();
     for key in entry_keys(&storage) {
         let obj = storage[&key].as_object().unwrap();
         let mut members: Vec<&str> = obj.keys().map(String::as_str).collect();
         members.sort_unstable();
-        assert_eq!(members, ["ct", "id", "nonce", "v"]);
+        assert_eq!(members, ["ct", "id", "nonce", "rp", "v"]);
+        // The lookup tag is a keyed hash: 16 bytes, nothing of the rpId readable.
+        let tag = obj["rp"].as_str().unwrap();
+        assert_eq!(b64url::decode(tag).unwrap().len(), 16);
+        tags.push(tag.to_owned());
     }
+    assert_ne!(tags[0], tags[1], "two sites, two tags");
 }
 
 #[test]
@@ -153,7 +229,7 @@ fn one_damaged_entry_is_reported_and_skipped() {
     let before = storage.clone();
 
     let mut vault = Vault::load(&storage);
-    let (commit, passkeys) = vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let (commit, passkeys) = vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     assert_eq!(passkeys.len(), 1, "the other passkey still loads");
     assert_eq!(vault.damaged().len(), 1);
     assert_eq!(vault.damaged()[0].key, victim);
@@ -188,7 +264,7 @@ fn truncated_swapped_and_future_entries_are_damaged_not_fatal() {
     storage.insert(format!("{ENTRY_PREFIX}junk"), Value::String("junk".into()));
 
     let mut vault = Vault::load(&storage);
-    let (_, passkeys) = vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let (_, passkeys) = vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     assert_eq!(names(&passkeys).len(), 1);
     let damaged: Vec<&str> = vault.damaged().iter().map(|d| d.key.as_str()).collect();
     assert_eq!(damaged.len(), 4, "{damaged:?}");
@@ -231,7 +307,7 @@ fn a_damaged_entry_is_restored_from_its_kept_previous_version() {
     storage[&entry]["nonce"] = Value::String("AAAAAAAAAAAAAAAA".into());
     let mut reopened = Vault::load(&storage);
     let (commit, passkeys) = reopened
-        .unlock_with_pin(&pin("1234"), NOW, &mut rng)
+        .unlock_all_pin(&pin("1234"), NOW, &mut rng)
         .unwrap();
     assert_eq!(passkeys.len(), 1);
     assert_eq!(passkeys[0].label, None, "the previous version is back");
@@ -261,7 +337,7 @@ fn a_damaged_entry_is_restored_from_its_kept_previous_version() {
         storage2.insert(k.clone(), v.clone());
     }
     let mut v3 = Vault::load(&storage2);
-    let (commit, passkeys) = v3.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let (commit, passkeys) = v3.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     assert_eq!(passkeys[0].label.as_deref(), Some("work"));
     assert_eq!(commit.cleanup.len(), 1);
     assert!(commit.set.is_empty());
@@ -269,7 +345,7 @@ fn a_damaged_entry_is_restored_from_its_kept_previous_version() {
 
 /// A vault without a usable header: unlock says why (HeaderDamaged) and no new vault may replace it.
 fn assert_unopenable_and_kept(vault: &mut Vault, rng: &mut TestRng) {
-    let err = vault.unlock_with_pin(&pin("1234"), NOW, rng).unwrap_err();
+    let err = vault.unlock_all_pin(&pin("1234"), NOW, rng).unwrap_err();
     assert_eq!(err.name(), "HeaderDamaged", "{err:?}");
     assert_eq!(
         vault.create(&pin("5678"), FAST, NOW, rng).unwrap_err(),
@@ -288,7 +364,7 @@ fn a_damaged_header_is_recovered_from_the_backup() {
     let mut vault = Vault::load(&storage);
     assert_eq!(vault.header_state(), HeaderState::Damaged);
     assert_eq!(vault.state(), VaultState::Locked);
-    let (commit, passkeys) = vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let (commit, passkeys) = vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     assert_eq!(passkeys.len(), 2);
     assert_eq!(vault.header_state(), HeaderState::Recovered);
     assert_eq!(commit.set[HEADER_KEY], storage[HEADER_BACKUP_KEY]);
@@ -304,7 +380,7 @@ fn a_damaged_header_is_recovered_from_the_backup() {
         Value::String(wrapped[..wrapped.len() - 1].to_owned() + flipped);
     let mut vault = Vault::load(&storage);
     assert_eq!(vault.header_state(), HeaderState::Ok);
-    let (commit, _) = vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let (commit, _) = vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     assert_eq!(vault.header_state(), HeaderState::Recovered);
     assert_eq!(commit.set[HEADER_KEY], storage[HEADER_BACKUP_KEY]);
 
@@ -335,7 +411,7 @@ fn change_pin_rewraps_only_the_key() {
     let mut rng = TestRng::new(8);
     let mut storage = two_passkey_storage(&mut rng);
     let mut vault = Vault::load(&storage);
-    vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     assert_eq!(
         vault
             .change_pin(&pin("0000"), &pin("5678"), FAST, &mut rng)
@@ -364,19 +440,17 @@ fn change_pin_rewraps_only_the_key() {
     let mut reopened = Vault::load(&storage);
     // The backup still holds the old PIN's header until the caller confirms the new one, so the
     // old PIN opens through it (and restores the old header): the crash window is safe both ways.
-    assert!(reopened
-        .unlock_with_pin(&pin("5678"), NOW, &mut rng)
-        .is_ok());
+    assert!(reopened.unlock_all_pin(&pin("5678"), NOW, &mut rng).is_ok());
     storage.insert(HEADER_BACKUP_KEY.into(), vault.header_value().unwrap());
     let mut reopened = Vault::load(&storage);
     assert_eq!(
         reopened
-            .unlock_with_pin(&pin("1234"), NOW, &mut rng)
+            .unlock_all_pin(&pin("1234"), NOW, &mut rng)
             .unwrap_err(),
         VaultError::WrongPin
     );
     let (_, passkeys) = reopened
-        .unlock_with_pin(&pin("5678"), NOW, &mut rng)
+        .unlock_all_pin(&pin("5678"), NOW, &mut rng)
         .unwrap();
     assert_eq!(passkeys.len(), 2);
     let entries_after: Vec<Value> = entry_keys(&storage)
@@ -426,7 +500,7 @@ fn delete_is_soft_then_restore_or_purge() {
     // Reopened: the deleted one is not served but is listed.
     let mut reopened = Vault::load(&storage);
     let (_, passkeys) = reopened
-        .unlock_with_pin(&pin("1234"), NOW + 10, &mut rng)
+        .unlock_all_pin(&pin("1234"), NOW + 10, &mut rng)
         .unwrap();
     assert_eq!(names(&passkeys), ["bob"]);
     assert_eq!(reopened.deleted()[0].user_name, "alice");
@@ -470,7 +544,7 @@ fn delete_is_soft_then_restore_or_purge() {
     );
     let mut later = Vault::load(&storage);
     let (commit, passkeys) = later
-        .unlock_with_pin(&pin("1234"), NOW + TRASH_RETENTION_MS + 1, &mut rng)
+        .unlock_all_pin(&pin("1234"), NOW + TRASH_RETENTION_MS + 1, &mut rng)
         .unwrap();
     assert!(passkeys.is_empty());
     assert_eq!(commit.remove.len(), 2);
@@ -505,7 +579,7 @@ fn plaintext_records_from_issue_2_are_migrated_in() {
     assert!(storage.contains_key("cred:broken"));
     let mut reopened = Vault::load(&storage);
     let (_, passkeys) = reopened
-        .unlock_with_pin(&pin("1234"), NOW, &mut rng)
+        .unlock_all_pin(&pin("1234"), NOW, &mut rng)
         .unwrap();
     assert_eq!(names(&passkeys), ["alice"]);
 }
@@ -516,7 +590,7 @@ fn create_refuses_weak_pins_and_existing_vaults() {
     let mut vault = Vault::load(&Map::new());
     assert_eq!(
         vault
-            .unlock_with_pin(&pin("1234"), NOW, &mut rng)
+            .unlock_all_pin(&pin("1234"), NOW, &mut rng)
             .unwrap_err(),
         VaultError::NoVault
     );
@@ -568,7 +642,7 @@ fn debug_prints_no_secrets() {
     let mut rng = TestRng::new(13);
     let storage = two_passkey_storage(&mut rng);
     let mut vault = Vault::load(&storage);
-    vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     let text = format!("{vault:?}");
     assert!(!text.contains("alice") && !text.contains(&vault.session_key().unwrap()));
 }
@@ -580,13 +654,37 @@ const FROZEN_V1_STORAGE: &str = include_str!("testdata/vault-v1-fast.json");
 const FROZEN_V1_DEFAULT: &str = include_str!("testdata/vault-v1-default.json");
 
 fn check_frozen(json: &str) {
-    let storage: Map<String, Value> = serde_json::from_str(json).unwrap();
+    let mut storage: Map<String, Value> = serde_json::from_str(json).unwrap();
     let mut vault = Vault::load(&storage);
+    // Written before lookup tags: opened at unlock (no verification needed) and tagged.
     let (commit, passkeys) = vault
         .unlock_with_pin(&pin("1234"), NOW, &mut TestRng::new(0))
         .unwrap();
-    assert_eq!(commit, Commit::default());
+    assert_eq!(vault.unverified(), 0);
     assert_eq!(passkeys.len(), 1);
+    let keys = entry_keys(&storage);
+    assert_eq!(commit.set.keys().collect::<Vec<_>>(), [&keys[0]]);
+    assert!(commit.remove.is_empty() && commit.cleanup.is_empty());
+    // The migration adds the tag and nothing else: the ciphertext is the one stored.
+    let mut migrated = commit.set[&keys[0]].clone();
+    let tag = migrated.as_object_mut().unwrap().remove("rp").unwrap();
+    assert_eq!(migrated, storage[&keys[0]]);
+    assert_eq!(b64url::decode(tag.as_str().unwrap()).unwrap().len(), 16);
+    apply(&mut storage, &commit);
+    // Migrated: the next unlock opens nothing until example.com asks.
+    let mut again = Vault::load(&storage);
+    let (commit, none) = again
+        .unlock_with_pin(&pin("1234"), NOW, &mut TestRng::new(0))
+        .unwrap();
+    assert_eq!(commit, Commit::default());
+    assert!(none.is_empty());
+    assert_eq!(again.unverified(), 1);
+    assert!(again.open_rp("example.org", NOW).unwrap().is_empty());
+    let found = again.open_rp("example.com", NOW).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].credential_id, passkeys[0].credential_id);
+    assert_eq!(again.unverified(), 0);
+    assert_eq!(again.take_pending().unwrap(), Commit::default());
     let p = &passkeys[0];
     assert_eq!(p.rp_id, "example.com");
     assert_eq!(p.user_name, "alice");
@@ -615,7 +713,7 @@ fn frozen_v1_vault_with_an_os_method_keeps_opening_both_ways() {
     let mut vault = Vault::load(&storage);
     let kek = Kek::from_bytes(&[0x42; 32]).unwrap();
     let (_, passkeys) = vault
-        .unlock_with_os_key("frozen-os-key", &kek, NOW, &mut TestRng::new(0))
+        .unlock_all_os("frozen-os-key", &kek, NOW, &mut TestRng::new(0))
         .unwrap();
     assert_eq!(passkeys[0].user_name, "alice");
 }
@@ -699,7 +797,7 @@ fn an_os_held_key_unlocks_alongside_the_pin() {
         vault.add_os_unlock("hello-1", &kek, &mut rng).unwrap_err(),
         VaultError::Locked
     );
-    vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     assert!(vault.add_os_unlock("bad id!", &kek, &mut rng).is_err());
     let commit = vault.add_os_unlock("hello-1", &kek, &mut rng).unwrap();
     assert_eq!(commit.set[HEADER_KEY], commit.set[HEADER_BACKUP_KEY]);
@@ -710,18 +808,18 @@ fn an_os_held_key_unlocks_alongside_the_pin() {
     let wrong = Kek::from_bytes(&[8u8; 32]).unwrap();
     assert_eq!(
         reopened
-            .unlock_with_os_key("hello-1", &wrong, NOW, &mut rng)
+            .unlock_all_os("hello-1", &wrong, NOW, &mut rng)
             .unwrap_err(),
         VaultError::WrongKey
     );
     assert_eq!(
         reopened
-            .unlock_with_os_key("other", &kek, NOW, &mut rng)
+            .unlock_all_os("other", &kek, NOW, &mut rng)
             .unwrap_err(),
         VaultError::NotFound
     );
     let (_, passkeys) = reopened
-        .unlock_with_os_key("hello-1", &kek, NOW, &mut rng)
+        .unlock_all_os("hello-1", &kek, NOW, &mut rng)
         .unwrap();
     assert_eq!(names(&passkeys), ["alice", "bob"]);
     // The PIN stays as recovery, and a PIN change keeps the OS method.
@@ -743,7 +841,7 @@ fn an_os_held_key_unlocks_alongside_the_pin() {
     let mut again = Vault::load(&storage);
     assert_eq!(
         again
-            .unlock_with_os_key("hello-1", &kek, NOW, &mut rng)
+            .unlock_all_os("hello-1", &kek, NOW, &mut rng)
             .unwrap_err(),
         VaultError::NotFound
     );
@@ -759,7 +857,7 @@ fn unknown_unlock_methods_survive_a_rewrite() {
         .unwrap()
         .push(future.clone());
     let mut vault = Vault::load(&storage);
-    vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     let commit = vault
         .change_pin(&pin("1234"), &pin("5678"), FAST, &mut rng)
         .unwrap();
@@ -795,13 +893,16 @@ fn a_refused_entry_keeps_its_previous_version() {
     let seal = |rng: &mut TestRng| {
         EncryptedEntry::seal(&opened.key, &opened.vault_id, dup_id, &payload, rng).unwrap()
     };
-    let (dup, prev) = (seal(&mut rng), seal(&mut rng));
+    let (mut dup, mut prev) = (seal(&mut rng), seal(&mut rng));
+    // Tagged, as everything written now is: both copies wait for the same lookup.
+    dup.rp = Some(opened.tags.tag("a.example"));
+    prev.rp = dup.rp.clone();
     storage.insert(format!("{ENTRY_PREFIX}{dup_id}"), dup.to_value());
     storage.insert(format!("{PREV_PREFIX}{dup_id}"), prev.to_value());
 
     let mut reopened = Vault::load(&storage);
     let (commit, passkeys) = reopened
-        .unlock_with_pin(&pin("1234"), NOW, &mut rng)
+        .unlock_all_pin(&pin("1234"), NOW, &mut rng)
         .unwrap();
     assert_eq!(passkeys.len(), 1);
     assert_eq!(reopened.damaged().len(), 1, "the duplicate is reported");
@@ -810,4 +911,219 @@ fn a_refused_entry_keeps_its_previous_version() {
         !commit.cleanup.contains(&prev_key) && !commit.remove.contains(&prev_key),
         "the refused entry's previous version stays: {commit:?}"
     );
+}
+
+// ---- lazy unlock -------------------------------------------------------------------------------
+
+/// The storage key of the entry whose lookup tag is `rp_id`'s (vault unlocked).
+fn entry_for(storage: &Map<String, Value>, vault: &Vault, rp_id: &str) -> String {
+    let tag = vault.opened.as_ref().unwrap().tags.tag(rp_id);
+    entry_keys(storage)
+        .into_iter()
+        .find(|k| storage[k]["rp"] == tag.as_str())
+        .unwrap()
+}
+
+#[test]
+fn unlock_is_lazy_and_an_rps_entries_open_on_its_first_request() {
+    let mut rng = TestRng::new(20);
+    let storage = two_passkey_storage(&mut rng);
+    let text = serde_json::to_string(&storage).unwrap();
+    let mut vault = Vault::load_json(&text).unwrap();
+    let (commit, passkeys) = vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    assert_eq!(commit, Commit::default());
+    assert!(passkeys.is_empty(), "nothing decrypted at unlock");
+    assert_eq!(vault.unverified(), 2);
+
+    assert!(vault.open_rp("c.example", NOW).unwrap().is_empty());
+    let a = vault.open_rp("a.example", NOW).unwrap();
+    assert_eq!(names(&a), ["alice"]);
+    assert_eq!(vault.unverified(), 1);
+    assert!(
+        vault.open_rp("a.example", NOW).unwrap().is_empty(),
+        "opened once"
+    );
+
+    // The background verification opens the rest, slice by slice.
+    let (commit, rest) = vault.verify_step(1, NOW).unwrap();
+    assert_eq!(commit, Commit::default());
+    assert_eq!(names(&rest), ["bob"]);
+    assert_eq!(vault.unverified(), 0);
+    assert!(vault.open_rp("b.example", NOW).unwrap().is_empty());
+    let (commit, none) = vault.verify_step(100, NOW).unwrap();
+    assert!(commit.is_empty() && none.is_empty());
+
+    // Locking forgets what was opened; the next unlock is lazy again.
+    vault.lock();
+    assert_eq!(vault.unverified(), 0);
+    vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    assert_eq!(vault.unverified(), 2);
+    assert_eq!(
+        names(&vault.finish_verification(NOW).unwrap()),
+        ["alice", "bob"]
+    );
+}
+
+#[test]
+fn load_json_reads_what_load_reads() {
+    let mut rng = TestRng::new(21);
+    let mut storage = two_passkey_storage(&mut rng);
+    let victim = entry_keys(&storage)[0].clone();
+    storage.insert(format!("{ENTRY_PREFIX}junk"), Value::String("junk".into()));
+    storage.insert(
+        format!("{ENTRY_PREFIX}future"),
+        serde_json::json!({"v": 2, "id": "future"}),
+    );
+    storage[&victim]["extra"] = Value::Bool(true);
+    let text = serde_json::to_string(&storage).unwrap();
+    let mut a = Vault::load(&storage);
+    let mut b = Vault::load_json(&text).unwrap();
+    assert_eq!(format!("{:?}", a.slots), format!("{:?}", b.slots));
+    let ra = a.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let rb = b.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    assert_eq!(ra.0, rb.0);
+    assert_eq!(names(&ra.1), names(&rb.1));
+    assert_eq!(a.damaged(), b.damaged());
+    assert_eq!(a.damaged().len(), 3, "{:?}", a.damaged());
+    assert!(Vault::load_json("[]").is_err());
+}
+
+#[test]
+fn a_damaged_entry_is_found_by_the_background_verification() {
+    let mut rng = TestRng::new(22);
+    let mut storage = two_passkey_storage(&mut rng);
+    let mut probe = Vault::load(&storage);
+    probe.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let victim = entry_for(&storage, &probe, "b.example");
+    let ct = storage[&victim]["ct"].as_str().unwrap().to_owned();
+    let flipped = if ct.starts_with('A') { "B" } else { "A" }.to_owned() + &ct[1..];
+    storage[&victim]["ct"] = Value::String(flipped);
+
+    let mut vault = Vault::load(&storage);
+    vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    assert!(vault.damaged().is_empty(), "not known before it is opened");
+    assert_eq!(names(&vault.open_rp("a.example", NOW).unwrap()), ["alice"]);
+    let (commit, found) = vault.verify_step(10, NOW).unwrap();
+    assert!(found.is_empty());
+    assert_eq!(vault.damaged().len(), 1);
+    assert_eq!(vault.damaged()[0].key, victim);
+    assert!(commit.is_empty(), "a damaged entry is left as it is");
+}
+
+#[test]
+fn a_tampered_tag_hides_an_entry_but_never_serves_it_to_another_site() {
+    let mut rng = TestRng::new(23);
+    let mut storage = two_passkey_storage(&mut rng);
+    let mut probe = Vault::load(&storage);
+    probe.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let alice = entry_for(&storage, &probe, "a.example");
+    let b_tag = probe.opened.as_ref().unwrap().tags.tag("b.example");
+    storage[&alice]["rp"] = Value::String(b_tag);
+
+    let mut vault = Vault::load(&storage);
+    vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    assert!(
+        vault.open_rp("a.example", NOW).unwrap().is_empty(),
+        "hidden"
+    );
+    let opened = vault.open_rp("b.example", NOW).unwrap();
+    // Alice's entry was decrypted for b.example's request, but it is a.example's passkey: it is
+    // handed over under its own rpId (the store serves it for a.example only).
+    let mut by_rp: Vec<(String, String)> = opened
+        .iter()
+        .map(|p| (p.rp_id.clone(), p.user_name.clone()))
+        .collect();
+    by_rp.sort();
+    assert_eq!(
+        by_rp,
+        [
+            ("a.example".to_owned(), "alice".to_owned()),
+            ("b.example".to_owned(), "bob".to_owned())
+        ]
+    );
+    assert_eq!(vault.recovered().len(), 1, "{:?}", vault.recovered());
+    // The tag is corrected with the next commit; the ciphertext stays.
+    let commit = vault.take_pending().unwrap();
+    let fixed = &commit.set[&alice];
+    assert_eq!(fixed["ct"], storage[&alice]["ct"]);
+    apply(&mut storage, &commit);
+    let mut reopened = Vault::load(&storage);
+    reopened
+        .unlock_with_pin(&pin("1234"), NOW, &mut rng)
+        .unwrap();
+    assert_eq!(
+        names(&reopened.open_rp("a.example", NOW).unwrap()),
+        ["alice"]
+    );
+}
+
+#[test]
+fn a_lazily_opened_entry_is_restored_from_its_previous_version() {
+    let mut rng = TestRng::new(24);
+    let mut storage = two_passkey_storage(&mut rng);
+    let mut vault = Vault::load(&storage);
+    let (_, all) = vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let mut a = all.into_iter().find(|p| p.user_name == "alice").unwrap();
+    a.label = Some("work".into());
+    let commit = vault
+        .commit_writes(vec![StoreWrite::put(&a)], NOW, &mut rng)
+        .unwrap();
+    // A crash after the set but before the clean-up, and the new version got damaged.
+    for (k, v) in &commit.set {
+        storage.insert(k.clone(), v.clone());
+    }
+    let entry = entry_for(&storage, &vault, "a.example");
+    let prev = entry.replace(ENTRY_PREFIX, PREV_PREFIX);
+    storage[&entry]["nonce"] = Value::String("AAAAAAAAAAAAAAAA".into());
+
+    let mut reopened = Vault::load(&storage);
+    reopened
+        .unlock_with_pin(&pin("1234"), NOW, &mut rng)
+        .unwrap();
+    let found = reopened.open_rp("a.example", NOW).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].label, None, "the previous version is back");
+    assert_eq!(reopened.recovered().len(), 1);
+    // A change of that passkey before the repair was handed out: the repair goes first and the
+    // change wins; the good copy is kept as the previous version in the same write.
+    let mut renamed = found[0].clone();
+    renamed.label = Some("home".into());
+    let commit = reopened
+        .commit_writes(vec![StoreWrite::put(&renamed)], NOW, &mut rng)
+        .unwrap();
+    assert_eq!(commit.set[&prev], storage[&prev]);
+    assert_ne!(commit.set[&entry], storage[&prev]);
+    apply(&mut storage, &commit);
+    let mut third = Vault::load(&storage);
+    let (_, all) = third.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let alice = all.iter().find(|p| p.user_name == "alice").unwrap();
+    assert_eq!(alice.label.as_deref(), Some("home"));
+    assert!(third.recovered().is_empty() && third.damaged().is_empty());
+}
+
+#[test]
+fn the_background_verification_purges_expired_trash() {
+    let mut rng = TestRng::new(25);
+    let mut storage = two_passkey_storage(&mut rng);
+    let mut vault = Vault::load(&storage);
+    vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let bob = entry_for(&storage, &vault, "b.example");
+    apply(
+        &mut storage,
+        &vault
+            .commit_writes(vec![StoreWrite::Delete(vec![2; 16])], NOW, &mut rng)
+            .unwrap(),
+    );
+    let later = NOW + TRASH_RETENTION_MS + 1;
+    let mut reopened = Vault::load(&storage);
+    reopened
+        .unlock_with_pin(&pin("1234"), later, &mut rng)
+        .unwrap();
+    assert!(reopened.open_rp("b.example", later).unwrap().is_empty());
+    assert!(reopened.deleted().is_empty());
+    let (commit, rest) = reopened.verify_step(10, later).unwrap();
+    assert_eq!(names(&rest), ["alice"]);
+    assert!(commit.remove.contains(&bob), "{commit:?}");
+    apply(&mut storage, &commit);
+    assert_eq!(entry_keys(&storage).len(), 1);
 }
