@@ -11,6 +11,7 @@ import {
   changePin,
   createVault,
   currentSettings,
+  finishVerification,
   lockNow,
   mutate,
   retryAfterMs,
@@ -40,6 +41,8 @@ export const MANAGEMENT_TYPES = new Set([
 
 /** @returns {Promise<import("../shared/messages.js").VaultStatus>} */
 async function statusOf(current) {
+  // The manager shows exact numbers: what the background check has not reached yet is done now.
+  await finishVerification(current);
   const s = unwrap(current.status());
   return {
     ...s, // the core's status (state, headerState, count, deleted, damaged, and any extra detail)

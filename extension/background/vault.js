@@ -205,6 +205,7 @@ async function ready() {
 function readSnapshot() {
   stale = false;
   unlocked = false;
+  stopVerification();
   ownWrites.clear();
   return api.storage.local.get(null);
 }
@@ -256,6 +257,7 @@ async function restoreSession() {
   }
   cleanupLater(result.commit);
   syncAlarm();
+  startVerification();
 }
 
 function storageFailure(e) {
@@ -299,6 +301,7 @@ async function lockIfIdle() {
 
 function lockCore() {
   unlocked = false;
+  stopVerification();
   try {
     if (lk) lk.lock();
   } catch {
@@ -324,6 +327,7 @@ async function startSession(sessionKey) {
     throw storageFailure(e);
   }
   syncAlarm();
+  startVerification();
 }
 
 async function endSession() {
@@ -405,6 +409,62 @@ export async function commitMetadata(commit) {
   );
   const settled = done.finally(() => metadataWrites--);
   if (metadataWrites > METADATA_WRITES_MAX) await settled;
+}
+
+// ---- background verification -------------------------------------------------------------------
+
+// An unlock decrypts no entry (docs/design.md, "The vault"): a page request opens its own site's
+// entries, and the rest are verified here after each unlock, a slice at a time, each slice its own
+// `exclusive` turn with a macrotask in between, so page requests interleave. A lock or a reload
+// ends the run (the next unlock starts a new one). A slice's commit carries what verification
+// found (repairs from kept previous versions, tag fixes, expired trash).
+const VERIFY_SLICE = 64;
+let verifyRun = 0;
+
+function stopVerification() {
+  verifyRun++;
+}
+
+function startVerification() {
+  const run = ++verifyRun;
+  const slice = () => {
+    exclusive(async () => {
+      if (run !== verifyRun || !unlocked || stale || !lk) return false;
+      const r = callCore(lk, (current) => current.verifyStep(VERIFY_SLICE));
+      await commitChanges(r.commit);
+      cleanupLater(r.commit);
+      if (r.unverified > 0) return true;
+      reportDamaged(lk);
+      broadcastChanged();
+      return false;
+    }).then(
+      (more) => {
+        if (more) setTimeout(slice, 0);
+      },
+      (e) => console.warn("Latchkey: the vault check stopped:", e && e.name),
+    );
+  };
+  setTimeout(slice, 0);
+}
+
+function reportDamaged(current) {
+  const { damaged } = unwrap(current.status());
+  if (Array.isArray(damaged) && damaged.length > 0) {
+    console.warn(`Latchkey: ${damaged.length} stored item(s) could not be read.`); // count only
+  }
+}
+
+/**
+ * Finishes the verification at once, so the status the manager shows is exact (count, damaged,
+ * recently deleted). Inside `withVault`.
+ */
+export async function finishVerification(current) {
+  if (!unlocked || unwrap(current.status()).unverified === 0) return;
+  stopVerification();
+  const r = callCore(current, (c) => c.verifyStep(0xffffffff));
+  await commitChanges(r.commit);
+  cleanupLater(r.commit);
+  reportDamaged(current);
 }
 
 // ---- PINs ---------------------------------------------------------------------------------------
