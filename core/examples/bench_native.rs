@@ -13,7 +13,10 @@
 //!
 //! `native` writes native timings (milliseconds): Argon2id at the default parameters (the PIN check
 //! of an unlocked vault, which is one KDF run plus the key unwrap) and the session-key unlock of
-//! vaults of the given sizes (load + unlock, the work a woken worker does after reading storage).
+//! vaults of the given sizes (load + unlock, the work a woken worker does after reading storage:
+//! `sessionUnlockMs` from a parsed snapshot, `sessionUnlockFromTextMs` from its JSON text as the
+//! wasm session loads it), and `verifyAllMs`, the background verification of every entry the
+//! lazy unlock left unopened.
 #![allow(clippy::print_stdout)]
 
 use latchkey_core::passkey::Passkey;
@@ -118,21 +121,39 @@ fn native(sizes: &[usize]) -> Result<Value, Failure> {
     }
     out.insert("argon2VerifyPinMs".into(), json!(median(kdf)));
     let mut unlock = Map::new();
+    let mut from_text = Map::new();
+    let mut verify = Map::new();
     for &n in sizes {
         let f = fixture(n)?;
-        let mut runs = Vec::new();
+        let text = serde_json::to_string(&f.storage)?;
+        let (mut runs, mut text_runs, mut verify_runs) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..5 {
+            // As before the lazy unlock: load from a parsed snapshot, then unlock.
             let t = Instant::now();
             let mut vault = Vault::load(&f.storage);
-            let (_, passkeys) = vault.unlock_with_session_key(&f.session_key, NOW_MS, &mut rng)?;
+            vault.unlock_with_session_key(&f.session_key, NOW_MS, &mut rng)?;
             runs.push(ms(t));
+            // The wasm session's path: load from the snapshot's text, then unlock.
+            let t = Instant::now();
+            let mut vault = Vault::load_json(&text)?;
+            let (_, mut passkeys) =
+                vault.unlock_with_session_key(&f.session_key, NOW_MS, &mut rng)?;
+            text_runs.push(ms(t));
+            // The background verification, all of it.
+            let t = Instant::now();
+            passkeys.extend(vault.finish_verification(NOW_MS)?);
+            verify_runs.push(ms(t));
             if passkeys.len() != n {
                 return Err(format!("unlocked {} of {n} passkeys", passkeys.len()).into());
             }
         }
         unlock.insert(n.to_string(), json!(median(runs)));
+        from_text.insert(n.to_string(), json!(median(text_runs)));
+        verify.insert(n.to_string(), json!(median(verify_runs)));
     }
     out.insert("sessionUnlockMs".into(), Value::Object(unlock));
+    out.insert("sessionUnlockFromTextMs".into(), Value::Object(from_text));
+    out.insert("verifyAllMs".into(), Value::Object(verify));
     Ok(Value::Object(out))
 }
 

@@ -214,6 +214,9 @@ async function benchBrowser(name, rpUrl, fixtures) {
         loadMs: w.loadMs,
         unlockMs: w.unlockMs,
         unlockTotalMs: w.loadMs + w.unlockMs,
+        firstGetMs: w.firstGetMs,
+        verifyMs: w.verifyMs,
+        verifySliceMaxMs: w.verifySliceMaxMs,
         wasmGetDiscoverable: stats(w.getDiscoverable),
         wasmGetAllow: stats(w.getAllow),
         addBytes: w.addBytes,
@@ -284,6 +287,10 @@ function rows(r) {
       const at10k = Number(size) === 10000;
       add(`${size}: cold call (restart + reopen + get)`, w, lat(s.cold));
       add(`${size}: unlock without KDF (load+unlock)`, w, `${f1(s.unlockTotalMs)} ms (load ${f1(s.loadMs)} + unlock ${f1(s.unlockMs)})`, at10k ? '≤ 50 ms' : '', at10k ? s.unlockTotalMs <= 50 : null);
+      add(`${size}: wasm first get after unlock (opens the site)`, w, `${f1(s.firstGetMs)} ms`);
+      if (s.verifyMs !== null && s.verifyMs !== undefined) {
+        add(`${size}: wasm background verification`, w, `${f1(s.verifyMs)} ms (slices of 64: max ${f1(s.verifySliceMaxMs)} ms)`);
+      }
       add(`${size}: get, discoverable`, w, lat(s.getDiscoverable), at10k ? 'p50 ≤ 3 ms' : '', at10k ? s.getDiscoverable.p50 <= 3 : null);
       add(`${size}: get, allowCredentials`, w, lat(s.getAllow), at10k ? 'p50 ≤ 3 ms' : '', at10k ? s.getAllow.p50 <= 3 : null);
       add(`${size}: wasm get (core only) disc. / allow`, w, `p50 ${f1(s.wasmGetDiscoverable.p50)} / ${f1(s.wasmGetAllow.p50)} ms`);
@@ -298,6 +305,8 @@ function rows(r) {
     }
   }
   for (const [size, ms] of Object.entries(r.native.sessionUnlockMs)) add(`${size}: unlock without KDF, native`, 'native', `${f1(ms)} ms`);
+  for (const [size, ms] of Object.entries(r.native.sessionUnlockFromTextMs ?? {})) add(`${size}: unlock without KDF from JSON text, native`, 'native', `${f1(ms)} ms`);
+  for (const [size, ms] of Object.entries(r.native.verifyAllMs ?? {})) add(`${size}: background verification, native`, 'native', `${f1(ms)} ms`);
   add('wasm size raw', 'build', `${r.wasm.raw} B (${kb(r.wasm.raw)})`, '≤ 300 KB', r.wasm.raw <= 300 * 1024);
   add('wasm size gzip -9', 'build', `${r.wasm.gzip} B (${kb(r.wasm.gzip)})`);
   if (r.host) {
