@@ -508,4 +508,24 @@ mod tests {
             .unwrap();
         assert_eq!(format!("{kek:?}"), "Kek(..)");
     }
+
+    /// Frozen rpId lookup tags (core/README.md, "Vault format"): vault key 00 01 … 1f, vault id
+    /// `AAECAwQFBgcICQoLDA0ODw`. Cross-checked with Python's `hmac`/`hashlib` (HKDF written out
+    /// per RFC 5869: extract with a zero salt, one expand block).
+    #[test]
+    fn rp_tags_match_the_frozen_vectors() {
+        let key = VaultKey::from_bytes(&(0u8..32).collect::<Vec<u8>>()).unwrap();
+        let tags = key.rp_tag_key("AAECAwQFBgcICQoLDA0ODw");
+        assert_eq!(
+            to_hex(&tags.0),
+            "69f0f6a84daf10a219c1f92450a0d1a01fbc8d331557cc05c2a6ec90d2e80029"
+        );
+        assert_eq!(tags.tag("example.com"), "CiUaV85HQF0bVzrGSOFYEg");
+        assert_eq!(tags.tag("login.example.com"), "4zFChDfybDBXRSfvu1UX-w");
+        assert_eq!(tags.tag("localhost"), "PgBAwuRJyYgIDidkhcSl9w");
+        // Another vault (same key bytes, other id) tags differently.
+        let other = key.rp_tag_key("AAAAAAAAAAAAAAAAAAAAAA");
+        assert_ne!(other.tag("example.com"), tags.tag("example.com"));
+        assert_eq!(format!("{tags:?}"), "RpTagKey(..)");
+    }
 }

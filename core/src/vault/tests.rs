@@ -718,6 +718,42 @@ fn frozen_v1_vault_with_an_os_method_keeps_opening_both_ways() {
     assert_eq!(passkeys[0].user_name, "alice");
 }
 
+/// The same vault written with the entry's lookup tag (`rp`, since the lazy unlock): it opens on
+/// example.com's first request, not at unlock.
+const FROZEN_V1_TAGGED: &str = include_str!("testdata/vault-v1-tagged.json");
+
+#[test]
+fn frozen_v1_tagged_vault_opens_lazily() {
+    let storage: Map<String, Value> = serde_json::from_str(FROZEN_V1_TAGGED).unwrap();
+    let mut vault = Vault::load_json(FROZEN_V1_TAGGED).unwrap();
+    let (commit, none) = vault
+        .unlock_with_pin(&pin("1234"), NOW, &mut TestRng::new(0))
+        .unwrap();
+    assert_eq!(commit, Commit::default());
+    assert!(none.is_empty());
+    assert_eq!(vault.unverified(), 1);
+    let key = &entry_keys(&storage)[0];
+    assert_eq!(
+        storage[key]["rp"],
+        vault
+            .opened
+            .as_ref()
+            .unwrap()
+            .tags
+            .tag("example.com")
+            .as_str()
+    );
+    let found = vault.open_rp("example.com", NOW).unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].user_name, "alice");
+    assert_eq!(found[0].label.as_deref(), Some("frozen"));
+    assert_eq!(
+        crate::test_hex::to_hex(&found[0].private_key.public_key_sec1_uncompressed()[..9]),
+        FROZEN_PUBLIC_KEY_PREFIX
+    );
+    assert_eq!(vault.take_pending().unwrap(), Commit::default());
+}
+
 #[test]
 fn frozen_v1_vault_at_default_parameters_keeps_opening() {
     let storage: Map<String, Value> = serde_json::from_str(FROZEN_V1_DEFAULT).unwrap();
@@ -741,10 +777,12 @@ fn write_frozen_vectors() {
         iterations: 3,
         parallelism: 1,
     };
-    for (params, file, os) in [
-        (FAST, "vault-v1-fast.json", false),
-        (rfc9106, "vault-v1-default.json", false),
-        (FAST, "vault-v1-os.json", true),
+    // The first three predate the lookup tags: written without them, byte for byte as committed.
+    for (params, file, os, tagged) in [
+        (FAST, "vault-v1-fast.json", false, false),
+        (rfc9106, "vault-v1-default.json", false, false),
+        (FAST, "vault-v1-os.json", true, false),
+        (FAST, "vault-v1-tagged.json", false, true),
     ] {
         let mut rng = TestRng::new(2024);
         let mut storage = Map::new();
@@ -781,6 +819,11 @@ fn write_frozen_vectors() {
                     .add_os_unlock("frozen-os-key", &kek, &mut rng)
                     .unwrap(),
             );
+        }
+        if !tagged {
+            for key in entry_keys(&storage) {
+                storage[&key].as_object_mut().unwrap().remove("rp");
+            }
         }
         let path = format!("{}/src/vault/testdata/{file}", env!("CARGO_MANIFEST_DIR"));
         std::fs::write(path, serde_json::to_string_pretty(&storage).unwrap()).unwrap();
