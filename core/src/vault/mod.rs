@@ -224,6 +224,9 @@ impl DeletedInfo {
 /// One stored copy of an entry: its envelope, or why that does not parse.
 type Stored = Result<EncryptedEntry, VaultError>;
 
+/// Envelopes (by entry id) that become current once the commit that writes them is handed out.
+type Rewritten = Vec<(String, EncryptedEntry)>;
+
 /// What storage holds for one entry id (envelopes parsed at load; nothing decrypted).
 #[derive(Debug, Default, Clone)]
 struct Slot {
@@ -825,6 +828,19 @@ impl Vault {
         now_ms: u64,
     ) -> Result<(Commit, Vec<Passkey>), VaultError> {
         let mut commit = self.take_pending()?;
+        let (passkeys, rewritten) = self.open_unopened(max_entries, now_ms, &mut commit)?;
+        self.set_current(rewritten);
+        Ok((commit, passkeys))
+    }
+
+    /// Opens up to `max_entries` unopened entries; storage changes go to `commit`, and the
+    /// envelopes that become current once it is stored are returned.
+    fn open_unopened(
+        &mut self,
+        max_entries: usize,
+        now_ms: u64,
+        commit: &mut Commit,
+    ) -> Result<(Vec<Passkey>, Rewritten), VaultError> {
         let opened = self.opened.as_mut().ok_or(VaultError::Locked)?;
         let mut passkeys = Vec::new();
         let mut rewritten = Vec::new();
@@ -835,19 +851,20 @@ impl Vault {
             let Some(slot) = self.slots.get(&id) else {
                 continue;
             };
-            if let Some(entry) = opened.open_slot(&id, slot, now_ms, &mut commit, &mut passkeys) {
+            if let Some(entry) = opened.open_slot(&id, slot, now_ms, commit, &mut passkeys) {
                 rewritten.push((id, entry));
             }
         }
         if opened.unopened.is_empty() {
             opened.by_tag = HashMap::new();
         }
-        self.set_current(rewritten);
-        Ok((commit, passkeys))
+        Ok((passkeys, rewritten))
     }
 
     /// Finishes the verification at once (before listing or changing passkeys by credential id):
-    /// returns the live passkeys not opened before; the storage changes wait for the next commit.
+    /// returns the live passkeys not opened before; the storage changes wait, like those of
+    /// [`Vault::open_rp`], for the next commit (and the slots change only when it is handed out:
+    /// until it is stored, storage still holds what the slots say).
     ///
     /// # Errors
     /// [`VaultError::Locked`].
@@ -855,9 +872,11 @@ impl Vault {
         if self.unverified() == 0 {
             return Ok(Vec::new());
         }
-        let (commit, passkeys) = self.verify_step(usize::MAX, now_ms)?;
+        let mut commit = Commit::default();
+        let (passkeys, rewritten) = self.open_unopened(usize::MAX, now_ms, &mut commit)?;
         let opened = self.opened.as_mut().ok_or(VaultError::Locked)?;
-        opened.pending = commit;
+        opened.pending.merge(commit);
+        opened.pending_slots.extend(rewritten);
         Ok(passkeys)
     }
 

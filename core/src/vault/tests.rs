@@ -1170,3 +1170,53 @@ fn the_background_verification_purges_expired_trash() {
     apply(&mut storage, &commit);
     assert_eq!(entry_keys(&storage).len(), 1);
 }
+
+#[test]
+fn a_lazy_repair_dropped_by_a_lock_is_found_again_not_lost() {
+    // A repair found by lazy opening (or by finishing the verification for a list) that is never
+    // handed out because the vault locks first: the next unlock of the same loaded vault must
+    // repair again, not clean up the only good copy.
+    for finish in [false, true] {
+        let mut rng = TestRng::new(26);
+        let mut storage = two_passkey_storage(&mut rng);
+        let mut vault = Vault::load(&storage);
+        let (_, all) = vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
+        let mut a = all.into_iter().find(|p| p.user_name == "alice").unwrap();
+        a.label = Some("work".into());
+        let commit = vault
+            .commit_writes(vec![StoreWrite::put(&a)], NOW, &mut rng)
+            .unwrap();
+        for (k, v) in &commit.set {
+            storage.insert(k.clone(), v.clone());
+        }
+        let entry = entry_for(&storage, &vault, "a.example");
+        storage[&entry]["nonce"] = Value::String("AAAAAAAAAAAAAAAA".into());
+
+        let mut reopened = Vault::load(&storage);
+        reopened
+            .unlock_with_pin(&pin("1234"), NOW, &mut rng)
+            .unwrap();
+        let found = if finish {
+            reopened.finish_verification(NOW).unwrap()
+        } else {
+            reopened.open_rp("a.example", NOW).unwrap()
+        };
+        assert!(found.iter().any(|p| p.user_name == "alice"));
+        assert_eq!(reopened.recovered().len(), 1);
+        reopened.lock();
+        let (commit, all) = reopened
+            .unlock_all_pin(&pin("1234"), NOW, &mut rng)
+            .unwrap();
+        assert!(all.iter().any(|p| p.user_name == "alice"), "{finish}");
+        assert_eq!(reopened.recovered().len(), 1, "repaired again ({finish})");
+        apply(&mut storage, &commit);
+        let mut after = Vault::load(&storage);
+        let (_, all) = after.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
+        assert!(all.iter().any(|p| p.user_name == "alice"), "{finish}");
+        assert!(
+            after.damaged().is_empty(),
+            "{finish}: {:?}",
+            after.damaged()
+        );
+    }
+}
