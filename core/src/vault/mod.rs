@@ -250,7 +250,7 @@ struct Opened {
     /// [`Vault::verify_step`], [`Vault::purge`]). Losing them is harmless: a later unlock repeats them.
     pending: Commit,
     /// Slot contents that become current once `pending` is handed out.
-    pending_slots: Vec<(String, EncryptedEntry)>,
+    pending_slots: Rewritten,
     /// Credential id → entry id, for live and deleted passkeys.
     entry_of: HashMap<Vec<u8>, String>,
     /// Entry id → its current (readable) encrypted form.
