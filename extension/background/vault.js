@@ -415,10 +415,13 @@ export async function commitMetadata(commit) {
 
 // An unlock decrypts no entry (docs/design.md, "The vault"): a page request opens its own site's
 // entries, and the rest are verified here after each unlock, a slice at a time, each slice its own
-// `exclusive` turn with a macrotask in between, so page requests interleave. A lock or a reload
-// ends the run (the next unlock starts a new one). A slice's commit carries what verification
-// found (repairs from kept previous versions, tag fixes, expired trash).
-const VERIFY_SLICE = 64;
+// `exclusive` turn with a macrotask in between, so page requests interleave (waiting at most one
+// slice, about 1 ms in Chromium). The first slice waits a second: a worker is usually woken by a
+// request, and the requests of that burst go first. A lock or a reload ends the run (the next
+// unlock starts a new one). A slice's commit carries what verification found (repairs from kept
+// previous versions, tag fixes, expired trash).
+const VERIFY_SLICE = 32;
+const VERIFY_DELAY_MS = 1000;
 let verifyRun = 0;
 
 function stopVerification() {
@@ -444,7 +447,7 @@ function startVerification() {
       (e) => console.warn("Latchkey: the vault check stopped:", e && e.name),
     );
   };
-  setTimeout(slice, 0);
+  setTimeout(slice, VERIFY_DELAY_MS);
 }
 
 function reportDamaged(current) {

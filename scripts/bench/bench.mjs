@@ -289,7 +289,7 @@ function rows(r) {
       add(`${size}: unlock without KDF (load+unlock)`, w, `${f1(s.unlockTotalMs)} ms (load ${f1(s.loadMs)} + unlock ${f1(s.unlockMs)})`, at10k ? '≤ 50 ms' : '', at10k ? s.unlockTotalMs <= 50 : null);
       add(`${size}: wasm first get after unlock (opens the site)`, w, `${f1(s.firstGetMs)} ms`);
       if (s.verifyMs !== null && s.verifyMs !== undefined) {
-        add(`${size}: wasm background verification`, w, `${f1(s.verifyMs)} ms (slices of 64: max ${f1(s.verifySliceMaxMs)} ms)`);
+        add(`${size}: wasm background verification`, w, `${f1(s.verifyMs)} ms (slices of 32: max ${f1(s.verifySliceMaxMs)} ms)`);
       }
       add(`${size}: get, discoverable`, w, lat(s.getDiscoverable), at10k ? 'p50 ≤ 3 ms' : '', at10k ? s.getDiscoverable.p50 <= 3 : null);
       add(`${size}: get, allowCredentials`, w, lat(s.getAllow), at10k ? 'p50 ≤ 3 ms' : '', at10k ? s.getAllow.p50 <= 3 : null);

@@ -123,7 +123,7 @@ export const WASM_BENCH_SRC = `async (spec) => {
     verifySliceMaxMs = 0;
     for (;;) {
       t = performance.now();
-      const step = ok(lk.verifyStep(64));
+      const step = ok(lk.verifyStep(32));
       const d = performance.now() - t;
       verifyMs += d;
       verifySliceMaxMs = Math.max(verifySliceMaxMs, d);

@@ -22,7 +22,7 @@ use keys::{Argon2Params, Kek, Pin, RpTagKey, VaultKey};
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use thiserror::Error;
 
 /// Storage key of the header.
@@ -243,8 +243,6 @@ struct Opened {
     /// Entry ids not opened yet (the unlock left them to a request for their site or to the
     /// background verification); empty once everything is verified.
     unopened: BTreeSet<String>,
-    /// Lookup tag → ids of entries carrying it (may still list ids opened since).
-    by_tag: HashMap<String, Vec<String>>,
     /// Storage changes found by opening entries lazily (repairs, tag rewrites, trash purges), not
     /// handed out yet: they ride in front of the next commit ([`Vault::commit_writes`],
     /// [`Vault::verify_step`], [`Vault::purge`]). Losing them is harmless: a later unlock repeats them.
@@ -754,14 +752,8 @@ impl Vault {
         let mut rewritten = Vec::new();
         let eager = !self.legacy.is_empty();
         for (id, slot) in &self.slots {
-            if let (false, Some(Ok(EncryptedEntry { rp: Some(tag), .. }))) = (eager, &slot.current)
-            {
+            if let (false, Some(Ok(EncryptedEntry { rp: Some(_), .. }))) = (eager, &slot.current) {
                 opened.unopened.insert(id.clone());
-                opened
-                    .by_tag
-                    .entry(tag.clone())
-                    .or_default()
-                    .push(id.clone());
                 continue;
             }
             if let Some(entry) = opened.open_slot(id, slot, now_ms, &mut commit, &mut passkeys) {
@@ -795,20 +787,18 @@ impl Vault {
             return Ok(Vec::new());
         }
         let tag = opened.tags.tag(rp_id);
-        let Some(ids) = opened.by_tag.remove(&tag) else {
-            return Ok(Vec::new());
-        };
         let mut commit = Commit::default();
         let mut passkeys = Vec::new();
-        for id in ids {
-            if !opened.unopened.remove(&id) {
+        // A scan of the envelopes (no index to keep): it runs only until the background
+        // verification has opened everything, a fraction of a second after the unlock.
+        for (id, slot) in &self.slots {
+            let tagged =
+                matches!(&slot.current, Some(Ok(e)) if e.rp.as_deref() == Some(tag.as_str()));
+            if !tagged || !opened.unopened.remove(id) {
                 continue;
             }
-            let Some(slot) = self.slots.get(&id) else {
-                continue;
-            };
-            if let Some(entry) = opened.open_slot(&id, slot, now_ms, &mut commit, &mut passkeys) {
-                opened.pending_slots.push((id, entry));
+            if let Some(entry) = opened.open_slot(id, slot, now_ms, &mut commit, &mut passkeys) {
+                opened.pending_slots.push((id.clone(), entry));
             }
         }
         opened.pending.merge(commit);
@@ -854,9 +844,6 @@ impl Vault {
             if let Some(entry) = opened.open_slot(&id, slot, now_ms, commit, &mut passkeys) {
                 rewritten.push((id, entry));
             }
-        }
-        if opened.unopened.is_empty() {
-            opened.by_tag = HashMap::new();
         }
         Ok((passkeys, rewritten))
     }
@@ -999,7 +986,7 @@ impl Vault {
         // Changes lazy opening found go first: this commit's own writes come after them.
         let mut commit = self.take_pending()?;
         let opened = self.opened.as_mut().ok_or(VaultError::Locked)?;
-        let mut written = HashSet::new();
+        let mut written: Vec<String> = Vec::new();
         for (id, cred, entry, deleted) in planned {
             let entry_key = format!("{ENTRY_PREFIX}{id}");
             let prev_key = format!("{PREV_PREFIX}{id}");
@@ -1011,7 +998,7 @@ impl Vault {
                 }
             }
             commit.set.insert(entry_key.clone(), entry.to_value());
-            written.insert(entry_key);
+            written.push(entry_key);
             match deleted {
                 Some(info) => {
                     opened.deleted.insert(id.clone(), info);
@@ -1091,7 +1078,6 @@ impl Opened {
             key,
             vault_id,
             unopened: BTreeSet::new(),
-            by_tag: HashMap::new(),
             pending: Commit::default(),
             pending_slots: Vec::new(),
             entry_of: HashMap::new(),
