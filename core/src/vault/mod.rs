@@ -243,6 +243,8 @@ struct Opened {
     /// Entry ids not opened yet (the unlock left them to a request for their site or to the
     /// background verification); empty once everything is verified.
     unopened: BTreeSet<String>,
+    /// Lookup tags already requested ([`Vault::open_rp`]): none of their entries is left unopened.
+    requested: Vec<String>,
     /// Storage changes found by opening entries lazily (repairs, tag rewrites, trash purges), not
     /// handed out yet: they ride in front of the next commit ([`Vault::commit_writes`],
     /// [`Vault::verify_step`], [`Vault::purge`]). Losing them is harmless: a later unlock repeats them.
@@ -787,6 +789,9 @@ impl Vault {
             return Ok(Vec::new());
         }
         let tag = opened.tags.tag(rp_id);
+        if opened.requested.contains(&tag) {
+            return Ok(Vec::new());
+        }
         let mut commit = Commit::default();
         let mut passkeys = Vec::new();
         // A scan of the envelopes (no index to keep): it runs only until the background
@@ -801,6 +806,7 @@ impl Vault {
                 opened.pending_slots.push((id.clone(), entry));
             }
         }
+        opened.requested.push(tag);
         opened.pending.merge(commit);
         Ok(passkeys)
     }
@@ -1078,6 +1084,7 @@ impl Opened {
             key,
             vault_id,
             unopened: BTreeSet::new(),
+            requested: Vec::new(),
             pending: Commit::default(),
             pending_slots: Vec::new(),
             entry_of: HashMap::new(),
