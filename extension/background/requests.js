@@ -23,10 +23,10 @@ import {
   cleanupLater,
   broadcastChanged,
   commitChanges,
-  commitMetadata,
   createVault,
   currentSettings,
   ensureSettings,
+  metadataChanged,
   retryAfterMs,
   serves,
   setBusyCheck,
@@ -621,9 +621,9 @@ async function complete(request, outcome) {
       cleanupLater(r.commit);
     } else {
       const r = callCore(current, (c) => c.get(request.ctx, request.options, JSON.stringify(outcome.selection)));
-      // lastUsed is metadata: the page gets its answer first; the write does not hold the queue.
+      // lastUsed is metadata: the core keeps it pending; one flush stores many gets' (vault.js).
       finishRequest(request, answerOk(r.response));
-      await commitMetadata(r.commit);
+      metadataChanged();
     }
     broadcastChanged();
   });
