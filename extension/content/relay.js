@@ -1,9 +1,9 @@
 // Latchkey relay: ISOLATED world, document_start, every frame (a classic content script).
 //
 // Carries requests from the MAIN-world shim (window.postMessage, same window only) to the service
-// worker (one runtime.connect port per frame) and the answers back. The window channel is untrusted: the page can
-// post anything here, so this file only checks shapes; the service worker decides everything from
-// the browser-supplied `sender`, never from what the page says.
+// worker (one runtime.connect port per frame) and the answers back. The window channel is
+// untrusted: the page can post anything here, so this file only checks shapes; the service worker
+// decides everything from the browser-supplied `sender`, never from what the page says.
 //
 // Message shapes: docs/design.md and extension/shared/messages.js (this classic script cannot
 // import that module, so it builds its messages by hand in those shapes). It also draws the
@@ -127,6 +127,19 @@
       postCall(p, id, call);
     });
 
+  /**
+   * The page gave up on request `requestId`: its call is dropped here, so a lost port never sends
+   * it again (a new worker would start, and prompt for, a request nobody waits for).
+   */
+  const forget = (requestId) => {
+    for (const [id, call] of [...calls.entries()]) {
+      if (call.message.type === "webauthn" && call.message.requestId === requestId) {
+        calls.delete(id);
+        call.resolve(undefined);
+      }
+    }
+  };
+
   /** A message without an answer (abort): only on an open port (a new worker knows no request). */
   const notify = (message) => {
     try {
@@ -245,6 +258,7 @@
     autofill.stop(id);
     if (!pending.delete(id)) return;
     notify({ type: "abort", requestId: id });
+    forget(id);
   };
 
   window.addEventListener(
