@@ -101,6 +101,26 @@ for (const B of BROWSERS) {
       assert.equal(await b.evaluate('document.body.dataset.submitted || null'), '1', 'Enter after Escape went to the page');
     }));
 
+    it('the worker restarts while a conditional request waits: the relay sends it again on a new port; the menu still signs in', withLogs(ctx, async () => {
+      const call = await startConditional();
+      assert.equal(await call.peek(), null, 'the conditional request waits for the person');
+      await b.press('Escape'); // the menu the click opened
+      await b.restartBackground(); // the relay's port closes with the worker
+      await sleep(1000);
+      assert.equal(await call.peek(), null, 'the request did not fail with the worker');
+      // Reopen the menu: its list comes from the new worker, which knows the request only if the
+      // relay sent it again.
+      await b.press('ArrowDown');
+      await sleep(MENU_SETTLE_MS);
+      await b.press('ArrowDown');
+      await b.press('Enter');
+      const r = await call.result(15000);
+      assertOk(r, 'conditional get after a worker restart');
+      const v = await client.loginVerify(r.ok);
+      assertVerified(v, 'autofill sign-in after a worker restart');
+      assert.equal(v.username, 'hal', JSON.stringify(v)); // newest first
+    }));
+
     it('abort with a reason: the promise rejects with the signal\'s reason itself', withLogs(ctx, async () => {
       const call = await startConditional({ abortAfterMs: 1500, abortReason: 'PageReason' });
       const r = await call.result(15000);

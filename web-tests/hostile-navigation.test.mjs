@@ -1,6 +1,6 @@
 // Requests in flight while the page goes away (NORMAL flavor: the prompt keeps a request pending,
-// as a person would), in Chromium and Firefox: the page navigates elsewhere, reloads, or its tab
-// closes while Latchkey's prompt is open. The prompt closes, nothing is saved, no answer reaches
+// as a person would), in Chromium and Firefox: the page navigates elsewhere, reloads, its tab
+// closes, or the <iframe> that asked is removed while Latchkey's prompt is open. The prompt closes, nothing is saved, no answer reaches
 // the next page, and a following request works at once (no leaked pending state).
 
 import { describe, it, before, after } from 'node:test';
@@ -11,14 +11,18 @@ import { okOf } from './harness/vault.mjs';
 import { inPage } from './harness/hostile.mjs';
 
 const PIN = '2580 yew';
+const ALLOW = 'publickey-credentials-create; publickey-credentials-get';
+const enc = (o) => Buffer.from(JSON.stringify(o)).toString('base64url');
 
 for (const B of BROWSERS) {
   describe(`hostile navigation, normal flavor [${B.name}]`, { timeout: SUITE_TIMEOUT_MS }, () => {
-    let rp, b, client;
+    let rp, child, b, client;
     const ctx = () => ({ b, rp });
 
     before(withLogs(ctx, async () => {
       rp = await startRp({ port: 0 });
+      child = await startRp({ port: 0 }); // another origin (another port) for the cross-origin frame
+      child.allowTopOrigin(rp.url);
       client = rpClient(rp.url);
       b = await B.launch({ flavor: 'normal' });
       await b.goto(`${rp.url}/raw.html`);
@@ -27,6 +31,7 @@ for (const B of BROWSERS) {
     after(async () => {
       await b?.close();
       await rp?.close();
+      await child?.close();
     });
 
     const count = async () => (await b.vaultStatus()).count;
@@ -62,6 +67,31 @@ for (const B of BROWSERS) {
     it('reloading while the prompt is open: the prompt closes, nothing saved', withLogs(ctx, async () => {
       await b.goto(`${rp.url}/raw.html?b`);
       await leaveDuring('reload', () => b.goto(`${rp.url}/raw.html?b`));
+    }));
+
+    it('a cross-origin <iframe> removed while its prompt is open: the prompt closes, nothing saved, the page\'s next request works', withLogs(ctx, async () => {
+      const before = await count();
+      const childClient = rpClient(child.url);
+      const options = await childClient.registerOptions({ username: 'nav-iframe', userVerification: 'discouraged' });
+      const childUrl = `${child.url}/frame-child.html#${enc({ kind: 'create', options, opts: { abortAfterMs: 20000, auto: false } })}`;
+      await b.goto(`${rp.url}/frame-host.html?${new URLSearchParams({ child: childUrl, allow: ALLOW })}`);
+      await b.clickInFrame('#child', '#run'); // a user activation in the frame (a cross-origin create needs it)
+      const prompt = await b.waitForPrompt();
+      await prompt.waitForButton('Save passkey in Latchkey');
+      assert.ok((await prompt.text()).includes(`in a frame on ${rp.url}`), 'the prompt is the frame\'s');
+      // No navigation, no browser event: the element just goes away.
+      await b.evaluate(`(() => { document.getElementById('child').remove(); return true; })()`);
+      await prompt.waitForClose(5000);
+      assert.equal(await count(), before, 'nothing saved');
+      // The page that held the frame asks next: its own prompt at once, and it works.
+      const next = await client.registerOptions({ username: 'after-iframe', userVerification: 'discouraged' });
+      const call = await b.startWebauthn('create', next, { abortAfterMs: 20000 });
+      const p2 = await b.waitForPrompt();
+      await p2.click('Save passkey in Latchkey');
+      const r = await call.result();
+      assert.ok(r.ok, `the next request: ${JSON.stringify(r.error)}`);
+      assertVerified(await client.registerVerify(r.ok), 'the next request');
+      assert.equal(await count(), before + 1);
     }));
 
     it('a cancelled prompt after all that still gives NotAllowedError at once', withLogs(ctx, async () => {

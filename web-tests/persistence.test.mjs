@@ -14,6 +14,7 @@ import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startRp, rpClient } from './rp/server.mjs';
 import { SUITE_TIMEOUT_MS, BROWSERS, withLogs, reportLatency, register, signIn } from './harness/support.mjs';
+import { okOf } from './harness/vault.mjs';
 
 for (const B of BROWSERS) {
   describe(`persistence [${B.name}]`, { timeout: SUITE_TIMEOUT_MS }, () => {
@@ -59,6 +60,31 @@ for (const B of BROWSERS) {
       creds.carol = (await register(b, client, 'carol')).v;
       const { v } = await signIn(b, client, 'carol');
       assert.equal(v.credentialId, creds.carol.credentialId);
+    }));
+
+    // A get's lastUsed waits in the core and is stored by one flush at most 500 ms later
+    // (docs/design.md "Deferred metadata"); a rename right after it must not be undone by it.
+    it('lastUsed reaches storage after a sign-in; a rename right after a sign-in survives the flush and a restart', withLogs(ctx, async () => {
+      const bobOf = async () => (await okOf(b, { type: 'list-passkeys' })).find((p) => p.userName === 'bob' && p.deletedAt === null);
+      const t0 = Date.now();
+      await signIn(b, client, 'bob');
+      const bob = await bobOf();
+      assert.ok(bob, 'bob is listed');
+      await okOf(b, { type: 'passkey-rename', credentialId: bob.credentialId, label: 'renamed after a sign-in' });
+      await new Promise((r) => setTimeout(r, 1500)); // past the flush
+      await b.restartBackground();
+      const stored = await bobOf();
+      assert.equal(stored.label, 'renamed after a sign-in', 'the rename was not undone by the lastUsed write');
+      assert.ok(typeof stored.lastUsed === 'number' && stored.lastUsed >= t0 - 1000, `lastUsed stored: ${stored.lastUsed}`);
+
+      // A sign-in alone: its lastUsed is stored by the flush (read back after a restart).
+      const t1 = Date.now();
+      await signIn(b, client, 'bob');
+      await new Promise((r) => setTimeout(r, 1500));
+      await b.restartBackground();
+      const again = await bobOf();
+      assert.ok(again.lastUsed >= t1 - 1000 && again.lastUsed > stored.lastUsed, `lastUsed advanced: ${stored.lastUsed} → ${again.lastUsed}`);
+      assert.equal(again.label, 'renamed after a sign-in');
     }));
 
     it('signs in after a browser restart with the same profile', withLogs(ctx, async () => {

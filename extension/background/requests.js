@@ -23,10 +23,10 @@ import {
   cleanupLater,
   broadcastChanged,
   commitChanges,
-  commitMetadata,
   createVault,
   currentSettings,
   ensureSettings,
+  metadataChanged,
   retryAfterMs,
   serves,
   setBusyCheck,
@@ -113,6 +113,7 @@ export function finishRequest(request, answer) {
   if (request.hostAbort) request.hostAbort.abort(); // a helper-app call for it is cancelled on the host
   clearTimeout(request.timer);
   requests.delete(request.key);
+  request.owner?.delete(request);
   updateKeepalive();
   if (request.prompt) closePrompt(request.prompt, { decision: "cancel" });
   request.respond(answer);
@@ -271,6 +272,15 @@ api.webNavigation?.onCommitted.addListener((d) => {
     }
   }
 });
+
+/**
+ * The relay port these requests came on closed: their frame is gone (navigated, its <iframe>
+ * removed, or put in the back/forward cache). They end like a navigation's: the prompt closes,
+ * nothing is saved.
+ */
+export function endRequests(owner) {
+  for (const request of [...owner]) finishRequest(request, answerError("NotAllowedError", "The frame went away."));
+}
 
 export function onTabRemoved(tabId) {
   for (const request of [...requests.values()]) {
@@ -436,8 +446,9 @@ async function decide(request, details) {
  * @param {import("../shared/messages.js").WebAuthnMessage} msg
  * @param {chrome.runtime.MessageSender} sender
  * @param {(answer: object) => void} respond
+ * @param {Set<PendingRequest> | null} owner the relay port's requests (ended when it closes)
  */
-export async function handleWebAuthn(msg, sender, respond) {
+export async function handleWebAuthn(msg, sender, respond, owner = null) {
   // The caller's origin, from the browser — never from the message.
   const origin = senderOrigin(sender);
   if (!origin || !sender.tab) {
@@ -508,8 +519,10 @@ export async function handleWebAuthn(msg, sender, respond) {
     respond,
     inspected: null,
     pinVerified: false,
+    owner,
   };
   requests.set(key, request);
+  owner?.add(request);
   updateKeepalive();
   // A conditional request waits for the person as long as the page keeps it (spec: no timeout);
   // only its abort signal (or the page going away) ends it.
@@ -621,9 +634,9 @@ async function complete(request, outcome) {
       cleanupLater(r.commit);
     } else {
       const r = callCore(current, (c) => c.get(request.ctx, request.options, JSON.stringify(outcome.selection)));
-      // lastUsed is metadata: the page gets its answer first; the write does not hold the queue.
+      // lastUsed is metadata: the core keeps it pending; one flush stores many gets' (vault.js).
       finishRequest(request, answerOk(r.response));
-      await commitMetadata(r.commit);
+      metadataChanged();
     }
     broadcastChanged();
   });

@@ -29,6 +29,7 @@ import {
   handlePromptDetails,
   handlePromptPin,
   handleWebAuthn,
+  endRequests,
   onTabRemoved,
   onWindowRemoved,
   senderOrigin,
@@ -36,6 +37,7 @@ import {
 import { MANAGEMENT_TYPES, handleManagement } from "./manage.js";
 import { handlePromptHostVerify, handlePromptOsUnlock, handlePromptPlatform } from "./hostflow.js";
 
+const RELAY_PORT = "latchkey-relay";
 const isContentScript = (sender) => !!sender.tab && senderOrigin(sender) !== EXTENSION_ORIGIN;
 const isExtensionPage = (sender) => senderOrigin(sender) === EXTENSION_ORIGIN;
 
@@ -58,7 +60,12 @@ function answerPage(promise, sendResponse) {
   );
 }
 
-api.runtime.onMessage.addListener((message, sender, sendResponse) => {
+/**
+ * Handles one message (from runtime.onMessage or a relay's port). Returns true when `sendResponse`
+ * will be called later, false when it was called already or no answer is given.
+ * `port`: the relay's port the message came on (its requests end when the port closes).
+ */
+function route(message, sender, sendResponse, port = null) {
   if (sender.id !== api.runtime.id) return false;
   const msg = parseMessage(message);
   if (!msg) {
@@ -72,7 +79,7 @@ api.runtime.onMessage.addListener((message, sender, sendResponse) => {
   switch (msg.type) {
     case "webauthn":
       if (!isContentScript(sender)) return false;
-      handleWebAuthn(msg, sender, sendResponse);
+      handleWebAuthn(msg, sender, sendResponse, port);
       return true;
     case "abort":
       if (isContentScript(sender)) handleAbort(msg, sender);
@@ -118,6 +125,41 @@ api.runtime.onMessage.addListener((message, sender, sendResponse) => {
       answerPage(handleManagement(msg), sendResponse);
       return true;
   }
+}
+
+api.runtime.onMessage.addListener((message, sender, sendResponse) => route(message, sender, sendResponse));
+
+// Each frame's relay keeps one port (extension/content/relay.js): `{seq, message}` in,
+// `{seq, answer}` out (`seq` absent: no answer wanted). The port's `sender` is the browser's, as
+// for runtime.onMessage; only content scripts of web pages may connect. When the port closes
+// (the frame navigated, was removed, or went into the back/forward cache) its pending requests end.
+api.runtime.onConnect.addListener((port) => {
+  const sender = port.sender;
+  if (port.name !== RELAY_PORT || !sender || sender.id !== api.runtime.id || !isContentScript(sender)) {
+    port.disconnect();
+    return;
+  }
+  const owner = new Set();
+  port.onMessage.addListener((data) => {
+    if (data === null || typeof data !== "object") return;
+    const seq = Number.isSafeInteger(data.seq) ? data.seq : null;
+    let answered = false;
+    const respond = (answer) => {
+      if (answered || seq === null) return;
+      answered = true;
+      try {
+        port.postMessage({ seq, answer });
+      } catch {
+        // the frame is gone
+      }
+    };
+    // No answer coming (an unknown or refused message): the relay hears "no answer" at once.
+    if (!route(data.message, sender, respond, owner)) respond(undefined);
+  });
+  port.onDisconnect.addListener(() => {
+    void api.runtime.lastError;
+    endRequests(owner);
+  });
 });
 
 api.storage.onChanged.addListener(onStorageChanged);

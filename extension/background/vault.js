@@ -312,6 +312,7 @@ function lockCore() {
 
 /** Locks: the core drops its keys, storage.session forgets the session key. Inside `exclusive`. */
 export async function lockNow() {
+  await flushMetadata({ wait: true }).catch(() => {}); // lastUsed is kept if it can be
   lockCore();
   await endSession();
   broadcastChanged();
@@ -388,18 +389,33 @@ export function cleanupLater(commit) {
   }, 0);
 }
 
-// Metadata commits (a get's lastUsed) in flight; past this many the next one is waited for.
-const METADATA_WRITES_MAX = 4;
-let metadataWrites = 0;
+// A get's lastUsed is metadata (signCount stays 0): the core keeps it pending and one
+// `flushMetadata` commit stores every passkey used since the last flush, at most one write per
+// METADATA_FLUSH_MS. A real change (create, rename, delete …) carries the pending metadata in its
+// own commit, so no metadata write can land after it. A crash (or worker stop) before the flush
+// loses only those lastUsed times.
+const METADATA_FLUSH_MS = 500;
+let metadataTimer = null;
+
+/** After a get: its lastUsed is stored within METADATA_FLUSH_MS, together with other gets'. */
+export function metadataChanged() {
+  if (metadataTimer !== null) return;
+  metadataTimer = setTimeout(() => {
+    metadataTimer = null;
+    exclusive(flushMetadata).catch((e) => console.warn("Latchkey: metadata flush failed:", e && e.message));
+  }, METADATA_FLUSH_MS);
+}
 
 /**
- * Stores a metadata-only commit (a get's lastUsed) without holding up the next vault use: the
- * write is issued now, in turn (storage applies one context's writes in the order they were
- * issued), and its clean-up follows once it is stored. A failed write makes the core reload from
- * storage before its next use. Inside `exclusive`; resolves at once unless too many are in flight.
+ * Stores the core's pending metadata now (one atomic set; nothing if none is pending). The write
+ * is issued in turn (storage applies one context's writes in the order they were issued) and not
+ * waited for unless `wait`; its clean-up follows once it is stored; a failed write makes the core
+ * reload from storage before its next use. Inside `exclusive`.
  */
-export async function commitMetadata(commit) {
-  metadataWrites++;
+async function flushMetadata({ wait = false } = {}) {
+  if (!lk || stale || !unlocked || lk.metadataPending() === 0) return;
+  const { commit } = callCore(lk, (c) => c.flushMetadata());
+  if (!commit || !commit.set || Object.keys(commit.set).length === 0) return;
   const done = writeCommit(commit).then(
     () => cleanupLater(commit),
     (e) => {
@@ -407,8 +423,7 @@ export async function commitMetadata(commit) {
       stale = true;
     },
   );
-  const settled = done.finally(() => metadataWrites--);
-  if (metadataWrites > METADATA_WRITES_MAX) await settled;
+  if (wait) await done;
 }
 
 // ---- background verification -------------------------------------------------------------------

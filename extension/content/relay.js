@@ -1,9 +1,9 @@
 // Latchkey relay: ISOLATED world, document_start, every frame (a classic content script).
 //
 // Carries requests from the MAIN-world shim (window.postMessage, same window only) to the service
-// worker (runtime.sendMessage) and the answers back. The window channel is untrusted: the page can
-// post anything here, so this file only checks shapes; the service worker decides everything from
-// the browser-supplied `sender`, never from what the page says.
+// worker (one runtime.connect port per frame) and the answers back. The window channel is
+// untrusted: the page can post anything here, so this file only checks shapes; the service worker
+// decides everything from the browser-supplied `sender`, never from what the page says.
 //
 // Message shapes: docs/design.md and extension/shared/messages.js (this classic script cannot
 // import that module, so it builds its messages by hand in those shapes). It also draws the
@@ -49,11 +49,103 @@
       isPlainObject(a.ok) ||
       (isPlainObject(a.error) && ERROR_NAMES.includes(a.error.name) && typeof a.error.message === "string"));
 
-  const send = (message) => {
+  // ---- the channel to the service worker: one long-lived port per frame ------------------------
+  // Opened on this frame's first message (a page that never asks wakes no worker) and kept: a port
+  // message costs less than a runtime.sendMessage, which sets up a channel per call. The worker
+  // trusts only the port's browser-made `sender`. When this frame goes away (navigation, a removed
+  // <iframe>) the browser closes the port and the worker ends the frame's pending requests. When
+  // the worker goes away instead (stopped when idle, restarted, crashed), calls still waiting are
+  // sent once more on a new port (a new worker knows none of them; a request it did not finish is
+  // simply made again); a second loss, or an extension that is gone, fails them.
+  const PORT_NAME = "latchkey-relay";
+  let port = null;
+  let seq = 0;
+  /** @type {Map<number, {message: object, resolve: Function, reject: Function, retried: boolean}>} */
+  const calls = new Map();
+
+  const connect = () => {
+    const p = api.runtime.connect({ name: PORT_NAME }); // throws when the extension is gone
+    p.onMessage.addListener((m) => {
+      if (!isPlainObject(m) || !Number.isSafeInteger(m.seq)) return;
+      const call = calls.get(m.seq);
+      if (!call) return;
+      calls.delete(m.seq);
+      call.resolve(m.answer);
+    });
+    p.onDisconnect.addListener(() => {
+      void api.runtime.lastError; // read, so Chromium does not log it as unchecked
+      if (port !== p) return;
+      port = null;
+      const waiting = [...calls.entries()];
+      if (waiting.length === 0) return; // reconnect lazily, on the next message
+      for (const [id, call] of waiting) {
+        if (call.retried) {
+          calls.delete(id);
+          call.reject(new Error("the service worker went away"));
+        }
+      }
+      let next;
+      try {
+        next = ensurePort();
+      } catch (e) {
+        for (const [id, call] of [...calls.entries()]) {
+          calls.delete(id);
+          call.reject(e);
+        }
+        return;
+      }
+      for (const [id, call] of calls) {
+        call.retried = true;
+        postCall(next, id, call);
+      }
+    });
+    return p;
+  };
+  const ensurePort = () => (port ??= connect());
+  const postCall = (p, id, call) => {
     try {
-      return Promise.resolve(api.runtime.sendMessage(message));
+      p.postMessage({ seq: id, message: call.message });
     } catch (e) {
-      return Promise.reject(e); // "Extension context invalidated": thrown, not rejected, in Chromium
+      calls.delete(id);
+      call.reject(e);
+    }
+  };
+
+  /** Sends `message` to the service worker; resolves to its answer. */
+  const send = (message) =>
+    new Promise((resolve, reject) => {
+      let p;
+      try {
+        p = ensurePort();
+      } catch (e) {
+        reject(e); // "Extension context invalidated"
+        return;
+      }
+      const id = ++seq;
+      const call = { message, resolve, reject, retried: false };
+      calls.set(id, call);
+      postCall(p, id, call);
+    });
+
+  /**
+   * The page gave up on request `requestId`: its call is dropped here, so a lost port never sends
+   * it again (a new worker would start, and prompt for, a request nobody waits for).
+   */
+  const forget = (requestId) => {
+    for (const [id, call] of [...calls.entries()]) {
+      if (call.message.type === "webauthn" && call.message.requestId === requestId) {
+        calls.delete(id);
+        call.resolve(undefined);
+      }
+    }
+  };
+
+  /** A message without an answer (abort): only on an open port (a new worker knows no request). */
+  const notify = (message) => {
+    try {
+      if (port) port.postMessage({ message });
+    } catch {
+      // the port is closing: the worker ends the frame's requests itself
     }
   };
 
@@ -165,7 +257,8 @@
   const onAbort = (id) => {
     autofill.stop(id);
     if (!pending.delete(id)) return;
-    send({ type: "abort", requestId: id }).catch(() => {});
+    notify({ type: "abort", requestId: id });
+    forget(id);
   };
 
   window.addEventListener(

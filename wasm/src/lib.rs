@@ -134,6 +134,17 @@ impl Latchkey {
         self.session.get(ctx, options, selection)
     }
 
+    /// `{commit}` storing every pending `lastUsed` (see docs/design.md "The wasm API").
+    #[wasm_bindgen(js_name = flushMetadata)]
+    pub fn flush_metadata(&mut self) -> String {
+        self.session.flush_metadata()
+    }
+
+    #[wasm_bindgen(js_name = metadataPending)]
+    pub fn metadata_pending(&self) -> usize {
+        self.session.metadata_pending()
+    }
+
     pub fn list(&mut self) -> String {
         self.session.list()
     }

@@ -17,6 +17,7 @@ use latchkey_core::vault::{
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
+use std::collections::BTreeSet;
 
 /// Which passkey the user picked on get, and what the user did.
 #[derive(Debug, Deserialize)]
@@ -84,6 +85,10 @@ impl From<VaultError> for Fail {
 pub struct Session<R: Rng, C: Clock> {
     core: Core<MemoryStore, R, C>,
     vault: Vault,
+    /// Credential ids whose record in memory is ahead of storage in metadata only (a get's
+    /// `lastUsed`; `signCount` stays 0, so nothing a relying party checks is deferred). They are
+    /// sealed by [`Session::flush_metadata`], or ride along in the next real commit.
+    metadata_pending: BTreeSet<Vec<u8>>,
 }
 
 impl<R: Rng, C: Clock> Session<R, C> {
@@ -92,6 +97,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
         Self {
             core: Core::new(MemoryStore::new(), rng, clock),
             vault: Vault::load(&Map::new()),
+            metadata_pending: BTreeSet::new(),
         }
     }
 
@@ -109,6 +115,8 @@ impl<R: Rng, C: Clock> Session<R, C> {
             .map(|vault| {
                 self.vault = vault;
                 self.core.store = MemoryStore::new();
+                // Storage is the truth again: unwritten metadata is dropped, never written over it.
+                self.metadata_pending.clear();
                 self.status_value()
             });
         envelope(result)
@@ -304,6 +312,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
     pub fn lock(&mut self) -> String {
         self.vault.lock();
         self.core.store = MemoryStore::new();
+        self.metadata_pending.clear();
         envelope::<bool>(Ok(true))
     }
 
@@ -316,7 +325,19 @@ impl<R: Rng, C: Clock> Session<R, C> {
     }
 
     /// Encrypts the core's journal; on failure the session locks (memory may be ahead of storage).
-    fn commit(&mut self, writes: Vec<StoreWrite>) -> Result<Commit, Fail> {
+    /// Pending metadata (see [`Session::flush_metadata`]) rides along in the same commit: an entry
+    /// sealed now carries its newest record, so a metadata write can never land after (and undo) a
+    /// later real change of the same entry.
+    fn commit(&mut self, mut writes: Vec<StoreWrite>) -> Result<Commit, Fail> {
+        let written: BTreeSet<Vec<u8>> = writes.iter().filter_map(write_id).collect();
+        for id in std::mem::take(&mut self.metadata_pending) {
+            if written.contains(&id) {
+                continue;
+            }
+            if let Some(passkey) = self.core.store.get(&id) {
+                writes.push(StoreWrite::put(passkey));
+            }
+        }
         let now = self.now();
         match self.vault.commit_writes(writes, now, self.core.rng_mut()) {
             Ok(commit) => Ok(commit),
@@ -326,6 +347,26 @@ impl<R: Rng, C: Clock> Session<R, C> {
                 Err(e.into())
             }
         }
+    }
+
+    /// One commit for every passkey whose metadata (`lastUsed`) changed since it was last stored
+    /// (an empty commit when none did, or while locked). `get` defers its write to this, so many
+    /// sign-ins cost one `storage.local.set`; losing it (a crash before the flush) loses only
+    /// `lastUsed` times.
+    pub fn flush_metadata(&mut self) -> String {
+        envelope((|| {
+            if self.metadata_pending.is_empty() || self.vault.state() != VaultState::Unlocked {
+                self.metadata_pending.clear();
+                return Ok(json!({ "commit": Commit::default() }));
+            }
+            let commit = self.commit(Vec::new())?;
+            Ok(json!({ "commit": commit }))
+        })())
+    }
+
+    /// How many passkeys have metadata waiting for [`Session::flush_metadata`].
+    pub fn metadata_pending(&self) -> usize {
+        self.metadata_pending.len()
     }
 
     pub fn inspect_create(&mut self, ctx: &str, options: &str) -> String {
@@ -383,8 +424,10 @@ impl<R: Rng, C: Clock> Session<R, C> {
             let (response, writes) = self
                 .core
                 .get(&ctx, &options, selected.as_deref(), consent)?;
-            let commit = self.commit(writes)?;
-            Ok(json!({ "response": response, "commit": commit }))
+            // A get changes metadata only (lastUsed): its write waits for flush_metadata.
+            self.metadata_pending
+                .extend(writes.iter().filter_map(write_id));
+            Ok(json!({ "response": response, "metadataPending": self.metadata_pending.len() }))
         })())
     }
 
@@ -499,6 +542,14 @@ impl<R: Rng, C: Clock> Session<R, C> {
             let commit = self.vault.purge(&id)?;
             Ok(json!({ "commit": commit }))
         })())
+    }
+}
+
+/// The credential id a journal entry writes (None for an undecodable id: the vault refuses it).
+fn write_id(write: &StoreWrite) -> Option<Vec<u8>> {
+    match write {
+        StoreWrite::Put(record) => b64url::decode(&record.credential_id).ok(),
+        StoreWrite::Delete(id) => Some(id.clone()),
     }
 }
 
@@ -623,8 +674,14 @@ mod tests {
         let got = parse(&reopened.get(ORIGIN, &request, &selection.to_string()));
         assert_eq!(got["ok"]["response"]["id"], id.as_str());
         assert_eq!(got["ok"]["response"]["response"]["userHandle"], "dXNlci0x");
+        assert!(
+            got["ok"].get("commit").is_none(),
+            "a get's write is deferred"
+        );
+        assert_eq!(got["ok"]["metadataPending"], 1);
+        let flushed = parse(&reopened.flush_metadata());
         assert_eq!(
-            got["ok"]["commit"]["set"].as_object().unwrap().len(),
+            flushed["ok"]["commit"]["set"].as_object().unwrap().len(),
             2,
             "entry + kept previous version"
         );
@@ -638,6 +695,186 @@ mod tests {
         assert_eq!(parse(&restarted.lock())["ok"], true);
         assert_eq!(restarted.count(), 0);
         assert_eq!(parse(&restarted.status())["ok"]["state"], "locked");
+    }
+
+    fn get_request() -> String {
+        json!({"challenge": "AQID", "rpId": "example.com"}).to_string()
+    }
+
+    fn sign_in(s: &mut Session<TestRng, FixedClock>, id: &str) -> Value {
+        let selection = json!({"credentialId": id, "userPresent": true, "userVerified": false});
+        let got = parse(&s.get(ORIGIN, &get_request(), &selection.to_string()));
+        assert!(got["ok"]["response"].is_object(), "{got}");
+        got
+    }
+
+    /// The passkeys a fresh session reads back from `storage` (what survives a restart).
+    fn reread(storage: &Map<String, Value>) -> Value {
+        let mut s = session();
+        s.load(&serde_json::to_string(storage).unwrap());
+        assert!(parse(&s.unlock_with_pin("1234"))["ok"].is_object());
+        parse(&s.list())["ok"].clone()
+    }
+
+    fn find<'a>(list: &'a Value, id: &str) -> &'a Value {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["credentialId"] == id)
+            .unwrap()
+    }
+
+    fn entry_keys(commit: &Value) -> Vec<String> {
+        let mut keys: Vec<String> = commit["set"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| k.starts_with("vault:e:"))
+            .cloned()
+            .collect();
+        keys.sort();
+        keys
+    }
+
+    #[test]
+    fn gets_defer_last_used_into_one_flush() {
+        let (mut s, mut storage) = unlocked();
+        let mut ids = Vec::new();
+        for user in ["dXNlci0x", "dXNlci0y", "dXNlci0z"] {
+            let created = parse(&s.create(ORIGIN, &creation(user), YES));
+            apply(&mut storage, &created);
+            ids.push(created["ok"]["response"]["id"].as_str().unwrap().to_owned());
+        }
+        assert_eq!(parse(&s.flush_metadata())["ok"]["commit"]["set"], json!({}));
+        s.core.clock().advance(1000);
+        for _ in 0..5 {
+            sign_in(&mut s, &ids[0]);
+        }
+        s.core.clock().advance(1000);
+        let got = sign_in(&mut s, &ids[1]);
+        assert_eq!(got["ok"]["metadataPending"], 2);
+        assert_eq!(s.metadata_pending(), 2);
+        // Nothing was stored yet: a restart now only loses the lastUsed times.
+        assert!(reread(&storage)
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["lastUsed"].is_null()));
+
+        let flushed = parse(&s.flush_metadata());
+        let commit = &flushed["ok"]["commit"];
+        assert_eq!(
+            entry_keys(commit).len(),
+            2,
+            "one entry per touched passkey: {commit}"
+        );
+        assert_eq!(
+            commit["cleanup"].as_array().unwrap().len(),
+            2,
+            "their previous versions"
+        );
+        apply(&mut storage, &flushed);
+        assert_eq!(s.metadata_pending(), 0);
+        assert_eq!(parse(&s.flush_metadata())["ok"]["commit"]["set"], json!({}));
+        let list = reread(&storage);
+        assert_eq!(
+            find(&list, &ids[0])["lastUsed"],
+            json!(1_700_000_001_000u64)
+        );
+        assert_eq!(
+            find(&list, &ids[1])["lastUsed"],
+            json!(1_700_000_002_000u64)
+        );
+        assert_eq!(find(&list, &ids[2])["lastUsed"], Value::Null);
+    }
+
+    #[test]
+    fn sign_count_stays_zero_so_deferring_last_used_defers_nothing_a_relying_party_checks() {
+        let (mut s, mut storage) = unlocked();
+        let created = parse(&s.create(ORIGIN, &creation("dXNlci0x"), YES));
+        apply(&mut storage, &created);
+        let id = created["ok"]["response"]["id"].as_str().unwrap().to_owned();
+        for _ in 0..3 {
+            let got = sign_in(&mut s, &id);
+            let auth_data = got["ok"]["response"]["response"]["authenticatorData"]
+                .as_str()
+                .unwrap();
+            let bytes = b64url::decode(auth_data).unwrap();
+            assert_eq!(bytes[33..37], [0, 0, 0, 0], "signCount");
+        }
+    }
+
+    #[test]
+    fn a_real_change_carries_pending_metadata_and_nothing_stale_follows_it() {
+        let (mut s, mut storage) = unlocked();
+        let first = parse(&s.create(ORIGIN, &creation("dXNlci0x"), YES));
+        apply(&mut storage, &first);
+        let a = first["ok"]["response"]["id"].as_str().unwrap().to_owned();
+        let second = parse(&s.create(ORIGIN, &creation("dXNlci0y"), YES));
+        apply(&mut storage, &second);
+        let b = second["ok"]["response"]["id"].as_str().unwrap().to_owned();
+
+        // get A, then rename A: the rename's entry holds the new label AND lastUsed; no
+        // metadata write is left that could put the label back.
+        s.core.clock().advance(5000);
+        sign_in(&mut s, &a);
+        let renamed = parse(&s.rename(&a, "work"));
+        assert_eq!(entry_keys(&renamed["ok"]["commit"]).len(), 1);
+        apply(&mut storage, &renamed);
+        assert_eq!(s.metadata_pending(), 0);
+        assert_eq!(parse(&s.flush_metadata())["ok"]["commit"]["set"], json!({}));
+        let list = reread(&storage);
+        let a_entry = find(&list, &a);
+        assert_eq!(a_entry["label"], "work");
+        assert_eq!(a_entry["lastUsed"], json!(1_700_000_005_000u64));
+
+        // get B, then delete B: the soft delete wins; a flush afterwards writes nothing.
+        sign_in(&mut s, &b);
+        apply(&mut storage, &parse(&s.remove(&b)));
+        assert_eq!(parse(&s.flush_metadata())["ok"]["commit"]["set"], json!({}));
+        let list = reread(&storage);
+        let b_entry = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["credentialId"] == b.as_str())
+            .unwrap();
+        assert!(b_entry["deletedAt"].is_u64());
+
+        // get A, then create C: C's commit also stores A's lastUsed (one atomic set).
+        s.core.clock().advance(5000);
+        sign_in(&mut s, &a);
+        let third = parse(&s.create(ORIGIN, &creation("dXNlci0z"), YES));
+        assert_eq!(entry_keys(&third["ok"]["commit"]).len(), 2);
+        apply(&mut storage, &third);
+        assert_eq!(s.metadata_pending(), 0);
+        let list = reread(&storage);
+        let a_entry = list
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["credentialId"] == a.as_str())
+            .unwrap();
+        assert_eq!(a_entry["lastUsed"], json!(1_700_000_010_000u64));
+        assert_eq!(a_entry["label"], "work", "{list}");
+        assert_eq!(list.as_array().unwrap().len(), 3, "no passkey lost");
+    }
+
+    #[test]
+    fn lock_and_load_drop_pending_metadata() {
+        let (mut s, mut storage) = unlocked();
+        let created = parse(&s.create(ORIGIN, &creation("dXNlci0x"), YES));
+        apply(&mut storage, &created);
+        let id = created["ok"]["response"]["id"].as_str().unwrap().to_owned();
+        sign_in(&mut s, &id);
+        s.lock();
+        assert_eq!(s.metadata_pending(), 0);
+        assert_eq!(parse(&s.flush_metadata())["ok"]["commit"]["set"], json!({}));
+        assert!(parse(&s.unlock_with_pin("1234"))["ok"].is_object());
+        sign_in(&mut s, &id);
+        // Storage changed behind the session's back (reset): the stale lastUsed is never written.
+        assert_eq!(parse(&s.load("{}"))["ok"]["state"], "none");
+        assert_eq!(parse(&s.flush_metadata())["ok"]["commit"]["set"], json!({}));
     }
 
     #[test]
