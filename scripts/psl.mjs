@@ -30,6 +30,8 @@ const EXCEPTION = 1;
 const PARENT_ONLY = 2;
 const WILDCARD = 4;
 const NO_VALUE = 7;
+/** How many nodes get a one-byte pointer (64: 52.5 → 48.5 KB; 32 and 121 both do worse). */
+const HUBS = 64;
 
 /** The list's rules as { name (ASCII, lower case), kind: "normal" | "exception" | "wildcard" }. */
 export function parseList(text) {
@@ -169,7 +171,22 @@ export function compile(values) {
     }
     arranged.set(n, { es, follow });
   });
-  // 5. Encode; relative pointers are varints, so iterate until the offsets stop moving.
+  // 5. Hubs: the HUBS nodes most pointed at get a one-byte pointer through a table of their offsets.
+  const refs = new Map();
+  for (const n of order) {
+    const { es, follow } = arranged.get(n);
+    es.forEach(({ target }, i) => {
+      if ((follow && i === es.length - 1) || isLeaf(target)) return;
+      refs.set(target, (refs.get(target) ?? 0) + 1);
+    });
+  }
+  const position = new Map(order.map((n, i) => [n, i]));
+  const hubs = [...refs]
+    .sort(([a, x], [b, y]) => y - x || position.get(a) - position.get(b))
+    .slice(0, HUBS)
+    .map(([n]) => n);
+  const hubIndex = new Map(hubs.map((n, i) => [n, i]));
+  // 6. Encode; relative pointers are varints, so iterate until the offsets stop moving.
   let offsets = new Map(order.map((n) => [n, 0]));
   for (let round = 0; round < 100; round++) {
     const bytes = [];
@@ -184,10 +201,15 @@ export function compile(values) {
         bytes.push(...codes);
         if (follow && i === es.length - 1) return;
         if (isLeaf(target)) bytes.push(...leb128(target.value));
-        else bytes.push(...leb128(Math.max(offsets.get(target) - bytes.length, 0) + NO_VALUE));
+        else if (hubIndex.has(target)) bytes.push(...leb128(NO_VALUE + hubIndex.get(target)));
+        else bytes.push(...leb128(Math.max(offsets.get(target) - bytes.length, 0) + NO_VALUE + hubs.length));
       });
     }
-    if (order.every((n) => next.get(n) === offsets.get(n))) return Uint8Array.from(bytes);
+    if (order.every((n) => next.get(n) === offsets.get(n))) {
+      if (bytes.length > 0xffff) throw new Error("the DAFSA outgrew 16-bit hub offsets");
+      const table = hubs.flatMap((n) => [offsets.get(n) & 0xff, offsets.get(n) >> 8]);
+      return Uint8Array.from([hubs.length, ...table, ...bytes]);
+    }
     offsets = next;
   }
   throw new Error("the DAFSA layout did not converge");

@@ -1,5 +1,5 @@
 //! The [Public Suffix List](https://publicsuffix.org/) (ICANN and private sections), compiled by
-//! `scripts/psl.mjs` from `psl/public_suffix_list.dat` into a minimised automaton (DAFSA, 52 KB against
+//! `scripts/psl.mjs` from `psl/public_suffix_list.dat` into a minimised automaton (DAFSA, 48 KB against
 //! 76 KB for the public-suffix crate's table it replaces; format in core/README.md).
 //!
 //! [`public_suffix`] answers exactly as the public-suffix crate 0.1.3 (a port of Go's
@@ -43,6 +43,9 @@ enum Target {
 
 /// The value stored for `name` (a node of the list's trie), if it is one. Reads `name` backwards.
 fn lookup(dafsa: &[u8], name: &str) -> Option<u8> {
+    let hub_count = usize::from(*dafsa.first()?);
+    let hubs = dafsa.get(1..1 + 2 * hub_count)?;
+    let dafsa = dafsa.get(1 + 2 * hub_count..)?;
     let mut input = name.bytes().rev().peekable();
     let mut pos = 0;
     loop {
@@ -64,10 +67,17 @@ fn lookup(dafsa: &[u8], name: &str) -> Option<u8> {
                 Target::Node(p)
             } else {
                 let (t, next) = varint(dafsa, p)?;
-                let target = if t < usize::from(NO_VALUE) {
+                let first_hub = usize::from(NO_VALUE);
+                let target = if t < first_hub {
                     Target::Leaf(t as u8)
+                } else if t < first_hub + hub_count {
+                    let at = 2 * (t - first_hub);
+                    Target::Node(usize::from(u16::from_le_bytes([
+                        *hubs.get(at)?,
+                        *hubs.get(at + 1)?,
+                    ])))
                 } else {
-                    Target::Node(p + (t - usize::from(NO_VALUE)))
+                    Target::Node(p + (t - first_hub - hub_count))
                 };
                 p = next;
                 target
