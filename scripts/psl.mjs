@@ -5,7 +5,8 @@
 // Usage: node scripts/psl.mjs [list.dat]
 //   list.dat  a list in the publicsuffix.org format (default core/src/psl/public_suffix_list.dat).
 //             To update: download https://publicsuffix.org/list/public_suffix_list.dat over that file,
-//             run this script, then `cargo test -p latchkey-core psl` (see the test notes in psl.rs).
+//             run this script, then `cargo test -p latchkey-core psl` (see core/README.md, "Public Suffix
+//             List automaton", about the test that pins the old crate's answers).
 // Writes core/src/psl/psl.dafsa. The output depends only on the list (deterministic).
 //
 // The set stored: every node of the list's label trie (every rule and every parent of a rule, e.g.
