@@ -54,6 +54,9 @@ export function parseList(text) {
     if (ascii === "" || !/^[a-z0-9_-]+(\.[a-z0-9_-]+)*$/.test(ascii)) {
       throw new Error(`unsupported rule ${JSON.stringify(line)} (only a leading "*." or "!" is supported)`);
     }
+    if (kind === "exception" && !ascii.includes(".")) {
+      throw new Error(`unsupported rule ${JSON.stringify(line)} (an exception names a label below a suffix)`);
+    }
     rules.push({ name: ascii, kind });
   }
   return rules;

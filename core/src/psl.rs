@@ -123,7 +123,9 @@ fn suffix_start(dafsa: &[u8], domain: &str) -> usize {
         match value & TYPE_MASK {
             NORMAL => start = label,
             EXCEPTION => {
-                start = end + 1;
+                // The suffix starts after the exception's own label. (`min`: a one-label exception
+                // rule, which the generator refuses, would otherwise point past the end.)
+                start = (end + 1).min(domain.len());
                 break;
             }
             _ => {}
@@ -244,6 +246,15 @@ mod tests {
             "test",
             "a.b.c.d.e.f",
             "example.invalid",
+            ".",
+            "..",
+            "com.",
+            ".com",
+            "a..co.uk",
+            "ü.com",
+            "www.ü.ck",
+            "xn--.com",
+            "COM",
         ] {
             out.push(extra.to_owned());
         }
