@@ -23,6 +23,7 @@ pub mod host;
 pub mod options;
 pub mod origin;
 pub mod passkey;
+pub mod psl;
 pub mod responses;
 pub mod rng;
 pub mod rp_id;

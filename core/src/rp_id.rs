@@ -20,7 +20,7 @@
 
 use crate::error::WebAuthnError;
 use crate::origin::Origin;
-use public_suffix::DEFAULT_PROVIDER;
+use crate::psl;
 
 const MAX_NAME: usize = 253;
 const MAX_LABEL: usize = 63;
@@ -92,7 +92,7 @@ pub fn validate_rp_id(origin: &Origin, rp_id: &str) -> Result<(), WebAuthnError>
     if !on_label_boundary {
         return Err(mismatch());
     }
-    if DEFAULT_PROVIDER.is_effective_tld(&rp_id) {
+    if psl::is_public_suffix(&rp_id) {
         return Err(WebAuthnError::security(format!(
             "the RP ID {rp_id:?} is a public suffix"
         )));

@@ -1,0 +1,313 @@
+//! The [Public Suffix List](https://publicsuffix.org/) (ICANN and private sections), compiled by
+//! `scripts/psl.mjs` from `psl/public_suffix_list.dat` into a minimised automaton (DAFSA, 48 KB against
+//! 76 KB for the public-suffix crate's table it replaces; format in core/README.md).
+//!
+//! [`public_suffix`] answers exactly as the public-suffix crate 0.1.3 (a port of Go's
+//! `x/net/publicsuffix`) does for the same list: it walks the list's label trie from the TLD, where a
+//! normal rule extends the suffix, a `*.` rule takes the next label too, an `!` exception ends the
+//! suffix below itself, and a host no rule matches has its last label as suffix (the implicit `*`
+//! rule). The tests compare both over every name of the list.
+
+/// The automaton: see `scripts/psl.mjs` (writer) and core/README.md (format).
+static DAFSA: &[u8] = include_bytes!("psl/psl.dafsa");
+
+/// Value bits stored for every trie node (see `scripts/psl.mjs`).
+const TYPE_MASK: u8 = 3;
+const NORMAL: u8 = 0;
+const EXCEPTION: u8 = 1;
+const WILDCARD: u8 = 4;
+const NO_VALUE: u8 = 7;
+
+fn varint(data: &[u8], mut pos: usize) -> Option<(usize, usize)> {
+    let mut value = 0usize;
+    let mut shift = 0u32;
+    loop {
+        let byte = *data.get(pos)?;
+        pos += 1;
+        value |= usize::from(byte & 0x7f) << shift;
+        if byte & 0x80 == 0 {
+            return Some((value, pos));
+        }
+        shift += 7;
+        if shift > 21 {
+            return None;
+        }
+    }
+}
+
+/// Where an edge leads: a node at an offset, or a leaf (a node with a value and no edges).
+enum Target {
+    Node(usize),
+    Leaf(u8),
+}
+
+/// The value stored for `name` (a node of the list's trie), if it is one. Reads `name` backwards.
+fn lookup(dafsa: &[u8], name: &str) -> Option<u8> {
+    let hub_count = usize::from(*dafsa.first()?);
+    let hubs = dafsa.get(1..1 + 2 * hub_count)?;
+    let dafsa = dafsa.get(1 + 2 * hub_count..)?;
+    let mut input = name.bytes().rev().peekable();
+    let mut pos = 0;
+    loop {
+        let (header, mut p) = varint(dafsa, pos)?;
+        let value = (header & 7) as u8;
+        let follow = header & 8 != 0;
+        let edges = header >> 4;
+        let Some(&c) = input.peek() else {
+            return (value != NO_VALUE).then_some(value);
+        };
+        let mut found = None;
+        for i in 0..edges {
+            let label = p;
+            while dafsa.get(p)? & 0x80 == 0 {
+                p += 1;
+            }
+            p += 1;
+            let target = if follow && i + 1 == edges {
+                Target::Node(p)
+            } else {
+                let (t, next) = varint(dafsa, p)?;
+                let first_hub = usize::from(NO_VALUE);
+                let target = if t < first_hub {
+                    Target::Leaf(t as u8)
+                } else if t < first_hub + hub_count {
+                    let at = 2 * (t - first_hub);
+                    Target::Node(usize::from(u16::from_le_bytes([
+                        *hubs.get(at)?,
+                        *hubs.get(at + 1)?,
+                    ])))
+                } else {
+                    Target::Node(p + (t - first_hub - hub_count))
+                };
+                p = next;
+                target
+            };
+            if dafsa.get(label)? & 0x7f == c {
+                found = Some((label, target));
+                break;
+            }
+        }
+        let (mut at, target) = found?;
+        loop {
+            let byte = *dafsa.get(at)?;
+            if input.next() != Some(byte & 0x7f) {
+                return None;
+            }
+            at += 1;
+            if byte & 0x80 != 0 {
+                break;
+            }
+        }
+        match target {
+            Target::Leaf(v) => return input.peek().is_none().then_some(v),
+            Target::Node(next) => pos = next,
+        }
+    }
+}
+
+/// The byte offset in `domain` (ASCII, lower case) where its public suffix starts.
+fn suffix_start(dafsa: &[u8], domain: &str) -> usize {
+    let after = |dot: Option<usize>| dot.map_or(0, |d| d + 1);
+    let mut start = domain.len();
+    let mut wildcard = false;
+    let mut end = domain.len();
+    loop {
+        let dot = domain[..end].rfind('.');
+        let label = after(dot);
+        if wildcard {
+            start = label;
+        }
+        let Some(value) = lookup(dafsa, &domain[label..]) else {
+            break;
+        };
+        match value & TYPE_MASK {
+            NORMAL => start = label,
+            EXCEPTION => {
+                // The suffix starts after the exception's own label. (`min`: a one-label exception
+                // rule, which the generator refuses, would otherwise point past the end.)
+                start = (end + 1).min(domain.len());
+                break;
+            }
+            _ => {}
+        }
+        wildcard = value & WILDCARD != 0;
+        match dot {
+            Some(d) => end = d,
+            None => break,
+        }
+    }
+    if start == domain.len() {
+        // No rule matched: the prevailing rule is "*".
+        start = after(domain.rfind('.'));
+    }
+    start
+}
+
+/// The public suffix of `domain` (ASCII, lower case, punycode for IDNs), e.g. `co.uk` for
+/// `www.example.co.uk`, `github.io` for `github.io`, `test` for `a.test` (unknown TLD).
+#[must_use]
+pub fn public_suffix(domain: &str) -> &str {
+    &domain[suffix_start(DAFSA, domain)..]
+}
+
+/// Whether `domain` (ASCII, lower case) is itself a public suffix (`com`, `co.uk`, `github.io`, any
+/// single label). A name with an empty label (leading, trailing or double dot) is not.
+#[must_use]
+pub fn is_public_suffix(domain: &str) -> bool {
+    if domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
+        return false;
+    }
+    suffix_start(DAFSA, domain) == 0
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+    use super::*;
+    use public_suffix::DEFAULT_PROVIDER;
+    use std::collections::BTreeMap;
+
+    const LIST: &str = include_str!("psl/public_suffix_list.dat");
+
+    /// The list's trie nodes and their values, built the way scripts/psl.mjs does (ASCII rules only:
+    /// the committed list is all punycode).
+    fn node_values() -> BTreeMap<String, u8> {
+        let mut nodes: BTreeMap<String, (u8, bool)> = BTreeMap::new();
+        for line in LIST.lines() {
+            let rule = line.split_whitespace().next().unwrap_or("");
+            if rule.is_empty() || rule.starts_with("//") {
+                continue;
+            }
+            assert!(rule.is_ascii(), "{rule}");
+            let (name, kind) = if let Some(n) = rule.strip_prefix('!') {
+                (n, 'e')
+            } else if let Some(n) = rule.strip_prefix("*.") {
+                (n, 'w')
+            } else {
+                (rule, 'n')
+            };
+            let labels: Vec<&str> = name.split('.').collect();
+            for k in 1..=labels.len() {
+                nodes
+                    .entry(labels[labels.len() - k..].join("."))
+                    .or_insert((2, false));
+            }
+            let node = nodes.get_mut(name).unwrap();
+            match kind {
+                'e' => node.0 = EXCEPTION,
+                'w' => node.1 = true,
+                _ => node.0 = NORMAL,
+            }
+        }
+        nodes
+            .into_iter()
+            .map(|(n, (t, w))| (n, t | if w { WILDCARD } else { 0 }))
+            .collect()
+    }
+
+    #[test]
+    fn the_automaton_holds_exactly_the_lists_names() {
+        // Catches a psl.dafsa not regenerated after an edit of the list (node scripts/psl.mjs).
+        let nodes = node_values();
+        assert_eq!(nodes.len(), 10_124);
+        for (name, value) in &nodes {
+            assert_eq!(lookup(DAFSA, name), Some(*value), "{name}");
+            for other in [
+                format!("x{name}"),
+                format!("x.{name}"),
+                name[1..].to_owned(),
+            ] {
+                assert_eq!(lookup(DAFSA, &other), nodes.get(&other).copied(), "{other}");
+            }
+        }
+        assert_eq!(lookup(DAFSA, ""), None);
+        assert_eq!(lookup(DAFSA, "zzzz"), None);
+    }
+
+    /// Hosts around every name of the list: the name, under one and two more labels, under a
+    /// wildcard's and an exception's neighbours, and with its first label changed.
+    fn probes() -> Vec<String> {
+        let mut out = Vec::new();
+        for name in node_values().keys() {
+            out.push(name.clone());
+            out.push(format!("a.{name}"));
+            out.push(format!("b.a.{name}"));
+            out.push(format!("www.{name}"));
+            out.push(format!("x{name}"));
+            if let Some((_, parent)) = name.split_once('.') {
+                out.push(format!("zz.{parent}"));
+                out.push(format!("q.zz.{parent}"));
+            }
+        }
+        for extra in [
+            "",
+            "a",
+            "localhost",
+            "test",
+            "a.b.c.d.e.f",
+            "example.invalid",
+            ".",
+            "..",
+            "com.",
+            ".com",
+            "a..co.uk",
+            "ü.com",
+            "www.ü.ck",
+            "xn--.com",
+            "COM",
+        ] {
+            out.push(extra.to_owned());
+        }
+        out
+    }
+
+    /// The crate this module replaced, over the same list (0.1.3): same answer everywhere.
+    #[test]
+    fn answers_as_the_public_suffix_crate() {
+        for host in probes() {
+            assert_eq!(
+                public_suffix(&host),
+                DEFAULT_PROVIDER.public_suffix(&host),
+                "{host}"
+            );
+            assert_eq!(
+                is_public_suffix(&host),
+                DEFAULT_PROVIDER.is_effective_tld(&host),
+                "{host}"
+            );
+        }
+        for host in [".com", "com.", "a..com", "example.com."] {
+            assert!(!is_public_suffix(host));
+            assert_eq!(
+                is_public_suffix(host),
+                DEFAULT_PROVIDER.is_effective_tld(host)
+            );
+        }
+    }
+
+    #[test]
+    fn known_suffixes() {
+        for (host, suffix) in [
+            ("www.example.com", "com"),
+            ("www.example.co.uk", "co.uk"),
+            ("foo.github.io", "github.io"),
+            ("a.b.test", "test"),
+            // *.ck with !www.ck
+            ("a.b.ck", "b.ck"),
+            ("www.ck", "ck"),
+            ("a.www.ck", "ck"),
+            // *.kawasaki.jp with !city.kawasaki.jp
+            ("x.y.kawasaki.jp", "y.kawasaki.jp"),
+            ("city.kawasaki.jp", "kawasaki.jp"),
+            ("localhost", "localhost"),
+        ] {
+            assert_eq!(public_suffix(host), suffix, "{host}");
+        }
+        assert!(is_public_suffix("com"));
+        assert!(is_public_suffix("co.uk"));
+        assert!(is_public_suffix("github.io"));
+        assert!(!is_public_suffix("example.com"));
+        assert!(!is_public_suffix("www.ck"));
+        assert!(is_public_suffix("b.ck"));
+    }
+}
