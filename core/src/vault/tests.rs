@@ -967,6 +967,26 @@ fn entry_for(storage: &Map<String, Value>, vault: &Vault, rp_id: &str) -> String
         .unwrap()
 }
 
+/// Two passkeys; alice is relabelled "work", the worker dies after that set but before its
+/// clean-up (`vault:p:` still holds the unlabelled version), and then the new version is damaged.
+/// Returns the storage and alice's entry key.
+fn relabelled_then_damaged_before_cleanup(rng: &mut TestRng) -> (Map<String, Value>, String) {
+    let mut storage = two_passkey_storage(rng);
+    let mut vault = Vault::load(&storage);
+    let (_, all) = vault.unlock_all_pin(&pin("1234"), NOW, rng).unwrap();
+    let mut a = all.into_iter().find(|p| p.user_name == "alice").unwrap();
+    a.label = Some("work".into());
+    let commit = vault
+        .commit_writes(vec![StoreWrite::put(&a)], NOW, rng)
+        .unwrap();
+    for (k, v) in &commit.set {
+        storage.insert(k.clone(), v.clone());
+    }
+    let entry = entry_for(&storage, &vault, "a.example");
+    storage[&entry]["nonce"] = Value::String("AAAAAAAAAAAAAAAA".into());
+    (storage, entry)
+}
+
 #[test]
 fn unlock_is_lazy_and_an_rps_entries_open_on_its_first_request() {
     let mut rng = TestRng::new(20);
@@ -1103,21 +1123,8 @@ fn a_tampered_tag_hides_an_entry_but_never_serves_it_to_another_site() {
 #[test]
 fn a_lazily_opened_entry_is_restored_from_its_previous_version() {
     let mut rng = TestRng::new(24);
-    let mut storage = two_passkey_storage(&mut rng);
-    let mut vault = Vault::load(&storage);
-    let (_, all) = vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
-    let mut a = all.into_iter().find(|p| p.user_name == "alice").unwrap();
-    a.label = Some("work".into());
-    let commit = vault
-        .commit_writes(vec![StoreWrite::put(&a)], NOW, &mut rng)
-        .unwrap();
-    // A crash after the set but before the clean-up, and the new version got damaged.
-    for (k, v) in &commit.set {
-        storage.insert(k.clone(), v.clone());
-    }
-    let entry = entry_for(&storage, &vault, "a.example");
+    let (mut storage, entry) = relabelled_then_damaged_before_cleanup(&mut rng);
     let prev = entry.replace(ENTRY_PREFIX, PREV_PREFIX);
-    storage[&entry]["nonce"] = Value::String("AAAAAAAAAAAAAAAA".into());
 
     let mut reopened = Vault::load(&storage);
     reopened
@@ -1178,19 +1185,7 @@ fn a_lazy_repair_dropped_by_a_lock_is_found_again_not_lost() {
     // repair again, not clean up the only good copy.
     for finish in [false, true] {
         let mut rng = TestRng::new(26);
-        let mut storage = two_passkey_storage(&mut rng);
-        let mut vault = Vault::load(&storage);
-        let (_, all) = vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
-        let mut a = all.into_iter().find(|p| p.user_name == "alice").unwrap();
-        a.label = Some("work".into());
-        let commit = vault
-            .commit_writes(vec![StoreWrite::put(&a)], NOW, &mut rng)
-            .unwrap();
-        for (k, v) in &commit.set {
-            storage.insert(k.clone(), v.clone());
-        }
-        let entry = entry_for(&storage, &vault, "a.example");
-        storage[&entry]["nonce"] = Value::String("AAAAAAAAAAAAAAAA".into());
+        let (mut storage, _) = relabelled_then_damaged_before_cleanup(&mut rng);
 
         let mut reopened = Vault::load(&storage);
         reopened
