@@ -20,6 +20,7 @@ pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
 pub mod host;
+pub mod json;
 pub mod options;
 pub mod origin;
 pub mod passkey;
