@@ -24,6 +24,7 @@ use crate::clock::Clock;
 use crate::cose::ES256;
 use crate::crypto::PrivateKey;
 use crate::error::WebAuthnError;
+use crate::json::{self, JsonError, Object};
 use crate::options::{
     CreationOptions, PublicKeyCredentialDescriptorJSON, RequestOptions,
     UserVerificationRequirement, PUBLIC_KEY,
@@ -37,36 +38,74 @@ use crate::responses::{
 use crate::rng::Rng;
 use crate::rp_id::effective_rp_id;
 use crate::store::{CredentialStore, StoreWrite};
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 
-/// Who is calling, as the browser (not the page) reports it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// Who is calling, as the browser (not the page) reports it: `{"origin":…,"topOrigin":…}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallerContext {
-    /// The calling frame's serialized origin.
+    /// `origin`: the calling frame's serialized origin.
     pub origin: String,
-    /// The top-level origin when the caller is a subframe (`null` for the top frame). A value
-    /// different from `origin` makes the call cross-origin (`"crossOrigin":true,"topOrigin":…`);
-    /// a value equal to `origin` is treated as same-origin.
-    #[serde(default)]
+    /// `topOrigin`: the top-level origin when the caller is a subframe (absent or `null` for the
+    /// top frame). A value different from `origin` makes the call cross-origin
+    /// (`"crossOrigin":true,"topOrigin":…`); a value equal to `origin` is treated as same-origin.
     pub top_origin: Option<String>,
 }
 
-/// What the user did at the prompt.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+impl CallerContext {
+    /// Reads the context (`origin` required; unknown members ignored).
+    ///
+    /// # Errors
+    /// `Missing` / `WrongType` naming the member.
+    pub fn from_json(value: &json::Value) -> Result<Self, JsonError> {
+        let o = value.expect_object("value")?;
+        Ok(Self {
+            origin: o.req_str("origin")?.to_owned(),
+            top_origin: o.opt_str("topOrigin")?.map(str::to_owned),
+        })
+    }
+
+    /// `{"origin":…,"topOrigin":…}` (`topOrigin` is `null` when `None`).
+    #[must_use]
+    pub fn to_json(&self) -> Object {
+        Object::with_capacity(2)
+            .with("origin", &self.origin)
+            .with("topOrigin", self.top_origin.as_ref())
+    }
+}
+
+/// What the user did at the prompt: `{"userPresent":…,"userVerified":…}`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Consent {
-    /// The user approved this operation ([user presence](https://www.w3.org/TR/webauthn-3/#test-of-user-presence)).
+    /// `userPresent`: the user approved this operation ([user presence](https://www.w3.org/TR/webauthn-3/#test-of-user-presence)).
     pub user_present: bool,
-    /// The user was [verified](https://www.w3.org/TR/webauthn-3/#user-verification) by a real verifier.
+    /// `userVerified`: the user was [verified](https://www.w3.org/TR/webauthn-3/#user-verification) by a real verifier.
     pub user_verified: bool,
 }
 
+impl Consent {
+    /// Reads the consent: both members are required booleans (unknown members ignored).
+    ///
+    /// # Errors
+    /// `Missing` / `WrongType` naming the member.
+    pub fn from_json(value: &json::Value) -> Result<Self, JsonError> {
+        let o = value.expect_object("value")?;
+        Ok(Self {
+            user_present: o.req_bool("userPresent")?,
+            user_verified: o.req_bool("userVerified")?,
+        })
+    }
+
+    /// `{"userPresent":…,"userVerified":…}`.
+    #[must_use]
+    pub fn to_json(&self) -> Object {
+        Object::with_capacity(2)
+            .with("userPresent", self.user_present)
+            .with("userVerified", self.user_verified)
+    }
+}
+
 /// A validated registration request, for the prompt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateInspection {
     /// The effective RP ID.
     pub rp_id: String,
@@ -87,9 +126,24 @@ pub struct CreateInspection {
     pub user_verification: String,
 }
 
+impl CreateInspection {
+    /// `{rpId, rpName, userName, userDisplayName, userHandle, excluded, replaces, userVerification}`.
+    #[must_use]
+    pub fn to_json(&self) -> Object {
+        Object::with_capacity(8)
+            .with("rpId", &self.rp_id)
+            .with("rpName", &self.rp_name)
+            .with("userName", &self.user_name)
+            .with("userDisplayName", &self.user_display_name)
+            .with("userHandle", &self.user_handle)
+            .with("excluded", self.excluded)
+            .with("replaces", self.replaces)
+            .with("userVerification", &self.user_verification)
+    }
+}
+
 /// One passkey the user may choose at a `get` prompt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetCandidate {
     /// Credential id, base64url.
     pub credential_id: String,
@@ -107,9 +161,24 @@ pub struct GetCandidate {
     pub last_used: Option<u64>,
 }
 
+impl GetCandidate {
+    /// `{credentialId, userName, userDisplayName, label, userHandle, created, lastUsed}` (`label`
+    /// and `lastUsed` are `null` when unset).
+    #[must_use]
+    pub fn to_json(&self) -> Object {
+        Object::with_capacity(7)
+            .with("credentialId", &self.credential_id)
+            .with("userName", &self.user_name)
+            .with("userDisplayName", &self.user_display_name)
+            .with("label", self.label.as_ref())
+            .with("userHandle", &self.user_handle)
+            .with("created", self.created)
+            .with("lastUsed", self.last_used)
+    }
+}
+
 /// A validated authentication request, for the prompt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GetInspection {
     /// The effective RP ID.
     pub rp_id: String,
@@ -118,6 +187,25 @@ pub struct GetInspection {
     /// Usable passkeys, most recently used first. May be empty (then `get` fails with
     /// `NotAllowedError`; the caller may offer another authenticator instead).
     pub candidates: Vec<GetCandidate>,
+}
+
+impl GetInspection {
+    /// `{rpId, userVerification, candidates}`.
+    #[must_use]
+    pub fn to_json(&self) -> Object {
+        Object::with_capacity(3)
+            .with("rpId", &self.rp_id)
+            .with("userVerification", &self.user_verification)
+            .with(
+                "candidates",
+                json::Value::Array(
+                    self.candidates
+                        .iter()
+                        .map(|c| json::Value::Object(c.to_json()))
+                        .collect(),
+                ),
+            )
+    }
 }
 
 /// The client + authenticator over a store, a random source and a clock.
@@ -409,9 +497,10 @@ impl<S: CredentialStore, R: Rng, C: Clock> Latchkey<S, R, C> {
             req.top_origin.as_deref(),
         );
 
-        let mut client_extension_results = Map::new();
+        let mut client_extension_results = Object::new();
         if opts.cred_props_requested() {
-            client_extension_results.insert("credProps".into(), json!({"rk": true}));
+            // credProps output: the credential is always discoverable.
+            client_extension_results.insert("credProps", Object::new().with("rk", true));
         }
         let id = b64url::encode(&credential_id);
         let response = RegistrationResponseJSON {
@@ -607,7 +696,7 @@ impl<S: CredentialStore, R: Rng, C: Clock> Latchkey<S, R, C> {
                 user_handle: Some(b64url::encode(&passkey.user_handle)),
             },
             authenticator_attachment: "platform".into(),
-            client_extension_results: Map::<String, Value>::new(),
+            client_extension_results: Object::new(),
             type_: PUBLIC_KEY.into(),
         };
 

@@ -4,18 +4,19 @@
 //! [limited verification algorithm](https://www.w3.org/TR/webauthn-3/#clientdatajson-verification)
 //! relies on: `{"type":…,"challenge":…,"origin":…,"crossOrigin":…[,"topOrigin":…]}` with
 //! [`CCDToString`](https://www.w3.org/TR/webauthn-3/#ccdtostring) escaping.
+//!
+//! Written by hand (never through a general JSON writer): the bytes are signed, and a relying party
+//! may compare them as text. [`CollectedClientData::from_json`] reads them back (tests, fuzzing).
 
-use serde::{Deserialize, Serialize};
+use crate::json::{self, JsonError};
 use std::fmt::Write as _;
 
 /// The [`type`](https://www.w3.org/TR/webauthn-3/#dom-collectedclientdata-type) member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClientDataType {
     /// `"webauthn.create"`, for registration.
-    #[serde(rename = "webauthn.create")]
     Create,
     /// `"webauthn.get"`, for authentication.
-    #[serde(rename = "webauthn.get")]
     Get,
 }
 
@@ -28,14 +29,22 @@ impl ClientDataType {
             Self::Get => "webauthn.get",
         }
     }
+
+    /// The type for its string value; `None` for any other string.
+    #[must_use]
+    pub fn from_name(value: &str) -> Option<Self> {
+        match value {
+            "webauthn.create" => Some(Self::Create),
+            "webauthn.get" => Some(Self::Get),
+            _ => None,
+        }
+    }
 }
 
 /// The client data a ceremony signs over (this authenticator never adds other members).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CollectedClientData {
     /// `webauthn.create` or `webauthn.get`.
-    #[serde(rename = "type")]
     pub type_: ClientDataType,
     /// The RP's challenge, base64url without padding.
     pub challenge: String,
@@ -44,7 +53,6 @@ pub struct CollectedClientData {
     /// True when the caller is not same-origin with its ancestors.
     pub cross_origin: bool,
     /// The top-level origin, present only when `cross_origin` is true.
-    #[serde(skip_serializing_if = "Option::is_none", default)]
     pub top_origin: Option<String>,
 }
 
@@ -59,6 +67,27 @@ impl CollectedClientData {
             self.cross_origin,
             self.top_origin.as_deref(),
         )
+    }
+
+    /// Reads client data JSON: `type` (`webauthn.create`/`webauthn.get`), `challenge`, `origin`
+    /// and `crossOrigin` are required, `topOrigin` may be absent or `null`; other members (such as
+    /// another client's `extraData`) are ignored.
+    ///
+    /// # Errors
+    /// `Missing` / `WrongType` naming the member.
+    pub fn from_json(value: &json::Value) -> Result<Self, JsonError> {
+        let o = value.expect_object("value")?;
+        let type_ = ClientDataType::from_name(o.req_str("type")?).ok_or(JsonError::WrongType {
+            member: "type".to_owned(),
+            expected: "\"webauthn.create\" or \"webauthn.get\"",
+        })?;
+        Ok(Self {
+            type_,
+            challenge: o.req_str("challenge")?.to_owned(),
+            origin: o.req_str("origin")?.to_owned(),
+            cross_origin: o.req_bool("crossOrigin")?,
+            top_origin: o.opt_str("topOrigin")?.map(str::to_owned),
+        })
     }
 }
 
@@ -184,9 +213,11 @@ mod tests {
             json,
             "{\"type\":\"webauthn.get\",\"challenge\":\"c\",\"origin\":\"https://a\\\"b\\\\c\\u0001d\\u001fe\u{7f}é😀\",\"crossOrigin\":false}"
         );
-        // Still valid JSON that round-trips.
-        let parsed: CollectedClientData = serde_json::from_str(&json).unwrap();
+        // Still valid JSON that round-trips (and that serde_json reads the same way).
+        let parsed = CollectedClientData::from_json(&json::parse(&json).unwrap()).unwrap();
         assert_eq!(parsed.origin, "https://a\"b\\c\u{1}d\u{1f}e\u{7f}é😀");
+        let reference: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(reference["origin"], parsed.origin.as_str());
         let newline = serialize_client_data(ClientDataType::Get, "c", "a\nb\tc\0", None);
         assert!(
             newline.contains(r#""origin":"a\u000ab\u0009c\u0000""#),
@@ -207,7 +238,46 @@ mod tests {
             data.to_json(),
             r#"{"type":"webauthn.get","challenge":"AQID","origin":"https://rp.example","crossOrigin":true,"topOrigin":"https://top.example"}"#
         );
-        let parsed: CollectedClientData = serde_json::from_str(&data.to_json()).unwrap();
-        assert_eq!(parsed, data);
+        let parsed = CollectedClientData::from_json(&json::parse(&data.to_json()).unwrap());
+        assert_eq!(parsed, Ok(data));
+    }
+
+    #[test]
+    fn from_json_requires_the_members_and_ignores_others() {
+        let read = |t: &str| CollectedClientData::from_json(&json::parse(t).unwrap());
+        let ok = read(
+            r#"{"type":"webauthn.create","challenge":"c","origin":"o","crossOrigin":false,"topOrigin":null,"extraData":"x"}"#,
+        )
+        .unwrap();
+        assert_eq!(ok.type_, ClientDataType::Create);
+        assert_eq!(ok.top_origin, None);
+        for (bad, why) in [
+            (
+                r#"{"challenge":"c","origin":"o","crossOrigin":false}"#,
+                "required member 'type' is missing",
+            ),
+            (
+                r#"{"type":"webauthn.other","challenge":"c","origin":"o","crossOrigin":false}"#,
+                "'type' must be \"webauthn.create\" or \"webauthn.get\"",
+            ),
+            (
+                r#"{"type":"webauthn.get","challenge":1,"origin":"o","crossOrigin":false}"#,
+                "'challenge' must be a string",
+            ),
+            (
+                r#"{"type":"webauthn.get","challenge":"c","origin":"o","crossOrigin":null}"#,
+                "'crossOrigin' must be a boolean",
+            ),
+            (
+                r#"{"type":"webauthn.get","challenge":"c","origin":"o","crossOrigin":true,"topOrigin":1}"#,
+                "'topOrigin' must be a string",
+            ),
+            (
+                r#"["webauthn.get","c","o",false]"#,
+                "'value' must be an object",
+            ),
+        ] {
+            assert_eq!(read(bad).unwrap_err().to_string(), why, "{bad}");
+        }
     }
 }

@@ -11,57 +11,231 @@
 //! `user.id`) is checked by the ceremony in [`crate::client`], which also reports `TypeError`.
 
 use crate::error::WebAuthnError;
-use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{Map, Value};
+use crate::json::{self, JsonError, Object, Value};
 
 /// The only [credential type](https://www.w3.org/TR/webauthn-3/#enumdef-publickeycredentialtype).
 pub const PUBLIC_KEY: &str = "public-key";
 
+// ---- member readers with WebIDL dictionary semantics (errors name the member) ----------------
+
+/// A sequence member with a default: absent is empty, `null` or a non-array is an error.
+fn seq_member<'a>(o: &'a Object, key: &str) -> Result<&'a [Value], JsonError> {
+    match o.get(key) {
+        None => Ok(&[]),
+        Some(v) => v.as_array().map(Vec::as_slice).ok_or(JsonError::WrongType {
+            member: key.to_owned(),
+            expected: "an array",
+        }),
+    }
+}
+
+/// `sequence<DOMString>` items (errors name `[i]`).
+fn strings(items: &[Value]) -> Result<Vec<String>, JsonError> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| JsonError::WrongType {
+                    member: format!("[{i}]"),
+                    expected: "a string",
+                })
+        })
+        .collect()
+}
+
+/// A `sequence<DOMString>` member with a default (absent: empty).
+fn string_seq_member(o: &Object, key: &str) -> Result<Vec<String>, JsonError> {
+    strings(seq_member(o, key)?).map_err(|e| e.within(key))
+}
+
+/// Item `i` of sequence `key`, which must be a dictionary.
+fn dict_item<'a>(v: &'a Value, key: &str, i: usize) -> Result<&'a Object, JsonError> {
+    v.as_object().ok_or_else(|| JsonError::WrongType {
+        member: format!("{key}[{i}]"),
+        expected: "an object",
+    })
+}
+
+/// An owned optional string member (absent or `null`: `None`).
+fn opt_string(o: &Object, key: &str) -> Result<Option<String>, JsonError> {
+    Ok(o.opt_str(key)?.map(str::to_owned))
+}
+
+/// An owned required string member.
+fn req_string(o: &Object, key: &str) -> Result<String, JsonError> {
+    o.req_str(key).map(str::to_owned)
+}
+
+/// `unsigned long` conversion without `[EnforceRange]`: numbers are clamped (fractions cut),
+/// anything else is ignored (WebIDL would turn it into 0 or NaN→0; the JS layer owns timeouts
+/// anyway). Never an error.
+#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+fn lenient_u32(o: &Object, key: &str) -> Option<u32> {
+    o.get(key)
+        .and_then(Value::as_f64)
+        .filter(|n| n.is_finite())
+        .map(|n| n.clamp(0.0, f64::from(u32::MAX)) as u32)
+}
+
+/// A `sequence<PublicKeyCredentialDescriptorJSON>` member with a default (paths like
+/// `excludeCredentials[2].id`).
+fn descriptors_member(
+    o: &Object,
+    key: &str,
+) -> Result<Vec<PublicKeyCredentialDescriptorJSON>, JsonError> {
+    seq_member(o, key)?
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            PublicKeyCredentialDescriptorJSON::from_json(dict_item(v, key, i)?)
+                .map_err(|e| e.within(&format!("{key}[{i}]")))
+        })
+        .collect()
+}
+
+fn strings_json(list: &[String]) -> Value {
+    Value::Array(list.iter().map(Value::from).collect())
+}
+
+fn descriptors_json(list: &[PublicKeyCredentialDescriptorJSON]) -> Value {
+    Value::Array(list.iter().map(|d| Value::Object(d.to_json())).collect())
+}
+
 /// [`PublicKeyCredentialRpEntity`](https://www.w3.org/TR/webauthn-3/#dictdef-publickeycredentialrpentity).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicKeyCredentialRpEntity {
-    /// The [RP ID](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialrpentity-id); defaults
-    /// to the caller's effective domain.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `id`: the [RP ID](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialrpentity-id);
+    /// defaults to the caller's effective domain.
     pub id: Option<String>,
-    /// The RP's [name](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialentity-name) (required).
+    /// `name`: the RP's [name](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialentity-name) (required).
     pub name: String,
+}
+
+impl PublicKeyCredentialRpEntity {
+    /// Reads the dictionary.
+    ///
+    /// # Errors
+    /// `Missing` / `WrongType` naming the member.
+    pub fn from_json(o: &Object) -> Result<Self, JsonError> {
+        Ok(Self {
+            id: opt_string(o, "id")?,
+            name: req_string(o, "name")?,
+        })
+    }
+
+    /// The JSON object (`id` omitted when `None`).
+    #[must_use]
+    pub fn to_json(&self) -> Object {
+        Object::with_capacity(2)
+            .with_some("id", self.id.as_ref())
+            .with("name", &self.name)
+    }
 }
 
 /// [`PublicKeyCredentialUserEntityJSON`](https://www.w3.org/TR/webauthn-3/#dictdef-publickeycredentialuserentityjson).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicKeyCredentialUserEntityJSON {
-    /// The [user handle](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialuserentity-id), base64url.
+    /// `id`: the [user handle](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialuserentity-id), base64url.
     pub id: String,
-    /// The user's [name](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialentity-name).
+    /// `name`: the user's [name](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialentity-name).
     pub name: String,
-    /// The user's [display name](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialuserentity-displayname).
+    /// `displayName`: the user's [display name](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialuserentity-displayname).
     pub display_name: String,
 }
 
+impl PublicKeyCredentialUserEntityJSON {
+    /// Reads the dictionary (every member required).
+    ///
+    /// # Errors
+    /// `Missing` / `WrongType` naming the member.
+    pub fn from_json(o: &Object) -> Result<Self, JsonError> {
+        Ok(Self {
+            id: req_string(o, "id")?,
+            name: req_string(o, "name")?,
+            display_name: req_string(o, "displayName")?,
+        })
+    }
+
+    /// The JSON object.
+    #[must_use]
+    pub fn to_json(&self) -> Object {
+        Object::with_capacity(3)
+            .with("id", &self.id)
+            .with("name", &self.name)
+            .with("displayName", &self.display_name)
+    }
+}
+
 /// [`PublicKeyCredentialParameters`](https://www.w3.org/TR/webauthn-3/#dictdef-publickeycredentialparameters).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicKeyCredentialParameters {
-    /// Credential type; entries other than `"public-key"` are skipped.
-    #[serde(rename = "type")]
+    /// `type`: credential type; entries other than `"public-key"` are skipped.
     pub type_: String,
-    /// [COSE algorithm identifier](https://www.w3.org/TR/webauthn-3/#typedefdef-cosealgorithmidentifier).
+    /// `alg`: [COSE algorithm identifier](https://www.w3.org/TR/webauthn-3/#typedefdef-cosealgorithmidentifier)
+    /// (an integer in `i64` range).
     pub alg: i64,
 }
 
+impl PublicKeyCredentialParameters {
+    /// Reads one entry.
+    ///
+    /// # Errors
+    /// `Missing` / `WrongType` naming the member.
+    pub fn from_json(o: &Object) -> Result<Self, JsonError> {
+        Ok(Self {
+            type_: req_string(o, "type")?,
+            alg: o.req_i64("alg")?,
+        })
+    }
+
+    /// The JSON object.
+    #[must_use]
+    pub fn to_json(&self) -> Object {
+        Object::with_capacity(2)
+            .with("type", &self.type_)
+            .with("alg", self.alg)
+    }
+}
+
 /// [`PublicKeyCredentialDescriptorJSON`](https://www.w3.org/TR/webauthn-3/#dictdef-publickeycredentialdescriptorjson).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PublicKeyCredentialDescriptorJSON {
-    /// Credential type; entries other than `"public-key"` are ignored.
-    #[serde(rename = "type")]
+    /// `type`: credential type; entries other than `"public-key"` are ignored.
     pub type_: String,
-    /// The credential id, base64url.
+    /// `id`: the credential id, base64url.
     pub id: String,
-    /// [Transports](https://www.w3.org/TR/webauthn-3/#enumdef-authenticatortransport) hints.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `transports`: [transports](https://www.w3.org/TR/webauthn-3/#enumdef-authenticatortransport)
+    /// hints (absent or `null`: `None`).
     pub transports: Option<Vec<String>>,
+}
+
+impl PublicKeyCredentialDescriptorJSON {
+    /// Reads one descriptor.
+    ///
+    /// # Errors
+    /// `Missing` / `WrongType` naming the member (`transports[1]` …).
+    pub fn from_json(o: &Object) -> Result<Self, JsonError> {
+        let transports = match o.opt_array("transports")? {
+            Some(items) => Some(strings(items).map_err(|e| e.within("transports"))?),
+            None => None,
+        };
+        Ok(Self {
+            type_: req_string(o, "type")?,
+            id: req_string(o, "id")?,
+            transports,
+        })
+    }
+
+    /// The JSON object (`transports` omitted when `None`).
+    #[must_use]
+    pub fn to_json(&self) -> Object {
+        Object::with_capacity(3)
+            .with("type", &self.type_)
+            .with("id", &self.id)
+            .with_some("transports", self.transports.as_deref().map(strings_json))
+    }
 }
 
 /// [`UserVerificationRequirement`](https://www.w3.org/TR/webauthn-3/#enumdef-userverificationrequirement).
@@ -99,20 +273,16 @@ impl UserVerificationRequirement {
 }
 
 /// [`AuthenticatorSelectionCriteria`](https://www.w3.org/TR/webauthn-3/#dictdef-authenticatorselectioncriteria).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AuthenticatorSelectionCriteria {
-    /// `"platform"` or `"cross-platform"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `authenticatorAttachment`: `"platform"` or `"cross-platform"`.
     pub authenticator_attachment: Option<String>,
-    /// `"discouraged"`, `"preferred"` or `"required"`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `residentKey`: `"discouraged"`, `"preferred"` or `"required"`.
     pub resident_key: Option<String>,
-    /// Legacy form of `residentKey: "required"`.
-    #[serde(default)]
+    /// `requireResidentKey`: legacy form of `residentKey: "required"` (absent: `false`; `null` is
+    /// a `TypeError`, as it was with serde).
     pub require_resident_key: bool,
-    /// See [`UserVerificationRequirement`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `userVerification`: see [`UserVerificationRequirement`].
     pub user_verification: Option<String>,
 }
 
@@ -122,55 +292,66 @@ impl AuthenticatorSelectionCriteria {
     pub fn user_verification(&self) -> UserVerificationRequirement {
         UserVerificationRequirement::from_member(self.user_verification.as_deref())
     }
-}
 
-/// `unsigned long` conversion without `[EnforceRange]`: numbers are clamped, anything else is
-/// ignored (WebIDL would turn it into 0 or NaN→0; the JS layer owns timeouts anyway).
-fn lenient_u32<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<u32>, D::Error> {
-    let value = Option::<Value>::deserialize(deserializer)?;
-    Ok(value
-        .and_then(|v| v.as_f64())
-        .filter(|n| n.is_finite())
-        .map(|n| n.clamp(0.0, f64::from(u32::MAX)) as u32))
+    /// Reads the dictionary.
+    ///
+    /// # Errors
+    /// `WrongType` naming the member.
+    pub fn from_json(o: &Object) -> Result<Self, JsonError> {
+        let require_resident_key = match o.get("requireResidentKey") {
+            None => false,
+            Some(v) => v.as_bool().ok_or(JsonError::WrongType {
+                member: "requireResidentKey".to_owned(),
+                expected: "a boolean",
+            })?,
+        };
+        Ok(Self {
+            authenticator_attachment: opt_string(o, "authenticatorAttachment")?,
+            resident_key: opt_string(o, "residentKey")?,
+            require_resident_key,
+            user_verification: opt_string(o, "userVerification")?,
+        })
+    }
+
+    /// The JSON object (`None` members omitted).
+    #[must_use]
+    pub fn to_json(&self) -> Object {
+        Object::with_capacity(4)
+            .with_some(
+                "authenticatorAttachment",
+                self.authenticator_attachment.as_ref(),
+            )
+            .with_some("residentKey", self.resident_key.as_ref())
+            .with("requireResidentKey", self.require_resident_key)
+            .with_some("userVerification", self.user_verification.as_ref())
+    }
 }
 
 /// [`PublicKeyCredentialCreationOptionsJSON`](https://www.w3.org/TR/webauthn-3/#dictdef-publickeycredentialcreationoptionsjson).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PublicKeyCredentialCreationOptionsJSON {
-    /// The relying party.
+    /// `rp`: the relying party.
     pub rp: PublicKeyCredentialRpEntity,
-    /// The user account.
+    /// `user`: the user account.
     pub user: PublicKeyCredentialUserEntityJSON,
-    /// The [challenge](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialcreationoptions-challenge), base64url.
+    /// `challenge`: the [challenge](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialcreationoptions-challenge), base64url.
     pub challenge: String,
-    /// Acceptable credential types and algorithms, most preferred first.
+    /// `pubKeyCredParams`: acceptable credential types and algorithms, most preferred first.
     pub pub_key_cred_params: Vec<PublicKeyCredentialParameters>,
-    /// Milliseconds (handled by the JS layer).
-    #[serde(
-        default,
-        deserialize_with = "lenient_u32",
-        skip_serializing_if = "Option::is_none"
-    )]
+    /// `timeout`: milliseconds (handled by the JS layer).
     pub timeout: Option<u32>,
-    /// Credentials that must not be created again on this authenticator.
-    #[serde(default)]
+    /// `excludeCredentials`: credentials that must not be created again on this authenticator.
     pub exclude_credentials: Vec<PublicKeyCredentialDescriptorJSON>,
-    /// Authenticator requirements.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `authenticatorSelection`: authenticator requirements.
     pub authenticator_selection: Option<AuthenticatorSelectionCriteria>,
-    /// [Hints](https://www.w3.org/TR/webauthn-3/#enumdef-publickeycredentialhint).
-    #[serde(default)]
+    /// `hints`: [hints](https://www.w3.org/TR/webauthn-3/#enumdef-publickeycredentialhint).
     pub hints: Vec<String>,
-    /// [Attestation conveyance](https://www.w3.org/TR/webauthn-3/#enumdef-attestationconveyancepreference); always answered with `none`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `attestation`: [attestation conveyance](https://www.w3.org/TR/webauthn-3/#enumdef-attestationconveyancepreference); always answered with `none`.
     pub attestation: Option<String>,
-    /// Preferred attestation formats (ignored; always `none`).
-    #[serde(default)]
+    /// `attestationFormats`: preferred attestation formats (ignored; always `none`).
     pub attestation_formats: Vec<String>,
-    /// [Client extension inputs](https://www.w3.org/TR/webauthn-3/#dictdef-authenticationextensionsclientinputsjson).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extensions: Option<Map<String, Value>>,
+    /// `extensions`: [client extension inputs](https://www.w3.org/TR/webauthn-3/#dictdef-authenticationextensionsclientinputsjson).
+    pub extensions: Option<Object>,
 }
 
 impl PublicKeyCredentialCreationOptionsJSON {
@@ -189,36 +370,108 @@ impl PublicKeyCredentialCreationOptionsJSON {
     pub fn cred_props_requested(&self) -> bool {
         self.extensions.as_ref().and_then(|e| e.get("credProps")) == Some(&Value::Bool(true))
     }
+
+    /// Reads the dictionary (WebIDL semantics: see the [module documentation](self)).
+    ///
+    /// # Errors
+    /// `Missing` / `WrongType` naming the member path (`user.name`, `excludeCredentials[2].id`).
+    pub fn from_json(v: &Value) -> Result<Self, JsonError> {
+        let o = v.expect_object("publicKey")?;
+        // Members are read in the IDL declaration order: with several problems, the one named is
+        // always the same.
+        let rp = PublicKeyCredentialRpEntity::from_json(o.req_object("rp")?)
+            .map_err(|e| e.within("rp"))?;
+        let user = PublicKeyCredentialUserEntityJSON::from_json(o.req_object("user")?)
+            .map_err(|e| e.within("user"))?;
+        let challenge = req_string(o, "challenge")?;
+        let pub_key_cred_params = o
+            .req_array("pubKeyCredParams")?
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let key = "pubKeyCredParams";
+                PublicKeyCredentialParameters::from_json(dict_item(p, key, i)?)
+                    .map_err(|e| e.within(&format!("{key}[{i}]")))
+            })
+            .collect::<Result<_, _>>()?;
+        let timeout = lenient_u32(o, "timeout");
+        let exclude_credentials = descriptors_member(o, "excludeCredentials")?;
+        let authenticator_selection = match o.opt_object("authenticatorSelection")? {
+            Some(s) => Some(
+                AuthenticatorSelectionCriteria::from_json(s)
+                    .map_err(|e| e.within("authenticatorSelection"))?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            rp,
+            user,
+            challenge,
+            pub_key_cred_params,
+            timeout,
+            exclude_credentials,
+            authenticator_selection,
+            hints: string_seq_member(o, "hints")?,
+            attestation: opt_string(o, "attestation")?,
+            attestation_formats: string_seq_member(o, "attestationFormats")?,
+            extensions: o.opt_object("extensions")?.cloned(),
+        })
+    }
+
+    /// The JSON object, members in the dictionary's order (`None` members omitted).
+    #[must_use]
+    pub fn to_json(&self) -> Object {
+        Object::with_capacity(11)
+            .with("rp", self.rp.to_json())
+            .with("user", self.user.to_json())
+            .with("challenge", &self.challenge)
+            .with(
+                "pubKeyCredParams",
+                Value::Array(
+                    self.pub_key_cred_params
+                        .iter()
+                        .map(|p| Value::Object(p.to_json()))
+                        .collect(),
+                ),
+            )
+            .with_some("timeout", self.timeout)
+            .with(
+                "excludeCredentials",
+                descriptors_json(&self.exclude_credentials),
+            )
+            .with_some(
+                "authenticatorSelection",
+                self.authenticator_selection
+                    .as_ref()
+                    .map(AuthenticatorSelectionCriteria::to_json),
+            )
+            .with("hints", strings_json(&self.hints))
+            .with_some("attestation", self.attestation.as_ref())
+            .with(
+                "attestationFormats",
+                strings_json(&self.attestation_formats),
+            )
+            .with_some("extensions", self.extensions.clone())
+    }
 }
 
 /// [`PublicKeyCredentialRequestOptionsJSON`](https://www.w3.org/TR/webauthn-3/#dictdef-publickeycredentialrequestoptionsjson).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PublicKeyCredentialRequestOptionsJSON {
-    /// The [challenge](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialrequestoptions-challenge), base64url.
+    /// `challenge`: the [challenge](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialrequestoptions-challenge), base64url.
     pub challenge: String,
-    /// Milliseconds (handled by the JS layer).
-    #[serde(
-        default,
-        deserialize_with = "lenient_u32",
-        skip_serializing_if = "Option::is_none"
-    )]
+    /// `timeout`: milliseconds (handled by the JS layer).
     pub timeout: Option<u32>,
-    /// The RP ID; defaults to the caller's effective domain.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `rpId`: the RP ID; defaults to the caller's effective domain.
     pub rp_id: Option<String>,
-    /// Acceptable credentials; empty means any discoverable credential for the RP ID.
-    #[serde(default)]
+    /// `allowCredentials`: acceptable credentials; empty means any discoverable credential for the RP ID.
     pub allow_credentials: Vec<PublicKeyCredentialDescriptorJSON>,
-    /// See [`UserVerificationRequirement`].
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `userVerification`: see [`UserVerificationRequirement`].
     pub user_verification: Option<String>,
-    /// [Hints](https://www.w3.org/TR/webauthn-3/#enumdef-publickeycredentialhint).
-    #[serde(default)]
+    /// `hints`: [hints](https://www.w3.org/TR/webauthn-3/#enumdef-publickeycredentialhint).
     pub hints: Vec<String>,
-    /// [Client extension inputs](https://www.w3.org/TR/webauthn-3/#dictdef-authenticationextensionsclientinputsjson).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub extensions: Option<Map<String, Value>>,
+    /// `extensions`: [client extension inputs](https://www.w3.org/TR/webauthn-3/#dictdef-authenticationextensionsclientinputsjson).
+    pub extensions: Option<Object>,
 }
 
 impl PublicKeyCredentialRequestOptionsJSON {
@@ -227,6 +480,39 @@ impl PublicKeyCredentialRequestOptionsJSON {
     pub fn user_verification(&self) -> UserVerificationRequirement {
         UserVerificationRequirement::from_member(self.user_verification.as_deref())
     }
+
+    /// Reads the dictionary (WebIDL semantics: see the [module documentation](self)).
+    ///
+    /// # Errors
+    /// `Missing` / `WrongType` naming the member path (`allowCredentials[0].id`).
+    pub fn from_json(v: &Value) -> Result<Self, JsonError> {
+        let o = v.expect_object("publicKey")?;
+        Ok(Self {
+            challenge: req_string(o, "challenge")?,
+            timeout: lenient_u32(o, "timeout"),
+            rp_id: opt_string(o, "rpId")?,
+            allow_credentials: descriptors_member(o, "allowCredentials")?,
+            user_verification: opt_string(o, "userVerification")?,
+            hints: string_seq_member(o, "hints")?,
+            extensions: o.opt_object("extensions")?.cloned(),
+        })
+    }
+
+    /// The JSON object, members in the dictionary's order (`None` members omitted).
+    #[must_use]
+    pub fn to_json(&self) -> Object {
+        Object::with_capacity(7)
+            .with("challenge", &self.challenge)
+            .with_some("timeout", self.timeout)
+            .with_some("rpId", self.rp_id.as_ref())
+            .with(
+                "allowCredentials",
+                descriptors_json(&self.allow_credentials),
+            )
+            .with_some("userVerification", self.user_verification.as_ref())
+            .with("hints", strings_json(&self.hints))
+            .with_some("extensions", self.extensions.clone())
+    }
 }
 
 /// The creation options the client works on.
@@ -234,24 +520,30 @@ pub type CreationOptions = PublicKeyCredentialCreationOptionsJSON;
 /// The request options the client works on.
 pub type RequestOptions = PublicKeyCredentialRequestOptionsJSON;
 
-fn type_error(what: &str, e: &serde_json::Error) -> WebAuthnError {
+fn type_error(what: &str, e: &JsonError) -> WebAuthnError {
     WebAuthnError::type_error(format!("Failed to read the '{what}' options: {e}"))
 }
 
 /// Parses creation options JSON.
 ///
 /// # Errors
-/// `TypeError` if the text is not a JSON object or a required member is missing or mistyped.
-pub fn parse_creation_options(json: &str) -> Result<CreationOptions, WebAuthnError> {
-    serde_json::from_str(json).map_err(|e| type_error("publicKey (create)", &e))
+/// `TypeError` if the text is not a JSON object or a required member is missing or mistyped; the
+/// message names the member (`… required member 'user.name' is missing`).
+pub fn parse_creation_options(text: &str) -> Result<CreationOptions, WebAuthnError> {
+    json::parse(text)
+        .and_then(|v| CreationOptions::from_json(&v))
+        .map_err(|e| type_error("publicKey (create)", &e))
 }
 
 /// Parses request options JSON.
 ///
 /// # Errors
-/// `TypeError` if the text is not a JSON object or a required member is missing or mistyped.
-pub fn parse_request_options(json: &str) -> Result<RequestOptions, WebAuthnError> {
-    serde_json::from_str(json).map_err(|e| type_error("publicKey (get)", &e))
+/// `TypeError` if the text is not a JSON object or a required member is missing or mistyped; the
+/// message names the member.
+pub fn parse_request_options(text: &str) -> Result<RequestOptions, WebAuthnError> {
+    json::parse(text)
+        .and_then(|v| RequestOptions::from_json(&v))
+        .map_err(|e| type_error("publicKey (get)", &e))
 }
 
 #[cfg(test)]
@@ -261,7 +553,7 @@ mod tests {
     use crate::error::ErrorName;
     use serde_json::json;
 
-    fn creation() -> Value {
+    fn creation() -> serde_json::Value {
         json!({
             "rp": {"id": "example.com", "name": "Example"},
             "user": {"id": "dXNlci0x", "name": "alice", "displayName": "Alice"},
@@ -414,6 +706,237 @@ mod tests {
             parse_request_options(r#"{"challenge":"AQID","allowCredentials":[{"id":"AAAA"}]}"#)
                 .unwrap_err()
                 .name,
+            ErrorName::TypeError
+        );
+    }
+
+    fn create_error(v: &serde_json::Value) -> String {
+        let e = parse_creation_options(&v.to_string()).unwrap_err();
+        assert_eq!(e.name, ErrorName::TypeError);
+        e.message
+    }
+
+    #[test]
+    fn messages_name_the_member_path() {
+        let prefix = "Failed to read the 'publicKey (create)' options: ";
+        type Change = fn(&mut serde_json::Value);
+        let cases: Vec<(Change, &str)> = vec![
+            (
+                |v| drop(v["user"].as_object_mut().unwrap().remove("name")),
+                "required member 'user.name' is missing",
+            ),
+            (
+                |v| drop(v["rp"].as_object_mut().unwrap().remove("name")),
+                "required member 'rp.name' is missing",
+            ),
+            (|v| v["rp"]["id"] = json!(7), "'rp.id' must be a string"),
+            (
+                |v| v["user"]["displayName"] = json!(null),
+                "'user.displayName' must be a string",
+            ),
+            (
+                |v| v["challenge"] = json!(5),
+                "'challenge' must be a string",
+            ),
+            (
+                |v| {
+                    v["pubKeyCredParams"] =
+                        json!([{"type": "public-key", "alg": -7}, {"type": "public-key"}])
+                },
+                "required member 'pubKeyCredParams[1].alg' is missing",
+            ),
+            (
+                |v| v["pubKeyCredParams"] = json!([{"type": "public-key", "alg": -7.0}]),
+                "'pubKeyCredParams[0].alg' must be an integer",
+            ),
+            (
+                |v| {
+                    v["pubKeyCredParams"] =
+                        json!([{"type": "public-key", "alg": 9_223_372_036_854_775_808u64}])
+                },
+                "'pubKeyCredParams[0].alg' must be an integer",
+            ),
+            (
+                |v| v["pubKeyCredParams"] = json!(["public-key"]),
+                "'pubKeyCredParams[0]' must be an object",
+            ),
+            (
+                |v| v["pubKeyCredParams"] = json!(null),
+                "'pubKeyCredParams' must be an array",
+            ),
+            (
+                |v| v["excludeCredentials"] = json!([{"type": "public-key", "id": "AA"}, {"type": "public-key", "id": "AA"}, {"type": "public-key"}]),
+                "required member 'excludeCredentials[2].id' is missing",
+            ),
+            (
+                |v| v["excludeCredentials"][0]["transports"] = json!(["usb", 1]),
+                "'excludeCredentials[0].transports[1]' must be a string",
+            ),
+            (
+                |v| v["excludeCredentials"] = json!(null),
+                "'excludeCredentials' must be an array",
+            ),
+            (
+                |v| v["authenticatorSelection"]["requireResidentKey"] = json!(null),
+                "'authenticatorSelection.requireResidentKey' must be a boolean",
+            ),
+            (
+                |v| v["authenticatorSelection"]["residentKey"] = json!(1),
+                "'authenticatorSelection.residentKey' must be a string",
+            ),
+            (
+                |v| v["hints"] = json!(["a", null]),
+                "'hints[1]' must be a string",
+            ),
+            (
+                |v| v["attestationFormats"] = json!(null),
+                "'attestationFormats' must be an array",
+            ),
+            (
+                |v| v["extensions"] = json!([]),
+                "'extensions' must be an object",
+            ),
+            (|v| *v = json!([1, 2]), "'publicKey' must be an object"),
+        ];
+        for (change, why) in cases {
+            let mut v = creation();
+            change(&mut v);
+            assert_eq!(create_error(&v), format!("{prefix}{why}"));
+        }
+        assert_eq!(
+            parse_request_options(r#"{"challenge":"AQID","allowCredentials":[{"type":"public-key","id":"AA"},{"id":"AAAA"}]}"#)
+                .unwrap_err()
+                .message,
+            "Failed to read the 'publicKey (get)' options: required member 'allowCredentials[1].type' is missing"
+        );
+        assert!(parse_request_options("{\"challenge\":")
+            .unwrap_err()
+            .message
+            .starts_with("Failed to read the 'publicKey (get)' options: invalid JSON at byte"));
+    }
+
+    /// serde's semantics, kept: `Option` members may be absent or null, defaulted sequences and
+    /// `requireResidentKey` may be absent but not null, other members must not be null.
+    #[test]
+    fn absent_null_and_default_members() {
+        let mut v = creation();
+        v["rp"]["id"] = json!(null);
+        v["authenticatorSelection"] = json!({});
+        v["attestation"] = json!(null);
+        v["extensions"] = json!(null);
+        v["excludeCredentials"][0]["transports"] = json!(null);
+        v["timeout"] = json!(null);
+        let o = parse_creation_options(&v.to_string()).unwrap();
+        assert_eq!(o.rp.id, None);
+        assert_eq!(
+            o.authenticator_selection,
+            Some(AuthenticatorSelectionCriteria::default())
+        );
+        assert_eq!(o.attestation, None);
+        assert_eq!(o.extensions, None);
+        assert_eq!(o.exclude_credentials[0].transports, None);
+        assert_eq!(o.timeout, None);
+        v["authenticatorSelection"] = json!(null);
+        let o = parse_creation_options(&v.to_string()).unwrap();
+        assert_eq!(o.authenticator_selection, None);
+        for member in ["hints", "attestationFormats", "excludeCredentials"] {
+            let mut v = creation();
+            v.as_object_mut().unwrap().remove(member);
+            let o = parse_creation_options(&v.to_string()).unwrap();
+            assert!(
+                o.hints.len() + o.attestation_formats.len() + o.exclude_credentials.len() == 2,
+                "{member}"
+            );
+            v[member] = json!(null);
+            create_error(&v);
+        }
+        let r = parse_request_options(
+            r#"{"challenge":"AQID","rpId":null,"userVerification":null,"extensions":null,"timeout":{"x":1}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            (r.rp_id, r.user_verification, r.extensions, r.timeout),
+            (None, None, None, None)
+        );
+        for bad in [
+            r#"{"challenge":null}"#,
+            r#"{"challenge":"AQID","allowCredentials":null}"#,
+            r#"{"challenge":"AQID","hints":null}"#,
+            r#"{"challenge":"AQID","rpId":5}"#,
+            r#"{"challenge":"AQID","userVerification":true}"#,
+        ] {
+            assert_eq!(
+                parse_request_options(bad).unwrap_err().name,
+                ErrorName::TypeError,
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn timeout_is_clamped_and_never_an_error() {
+        for (timeout, expected) in [
+            ("60000", Some(60000)),
+            ("1.9", Some(1)),
+            ("-5", Some(0)),
+            ("1e300", Some(u32::MAX)),
+            ("18446744073709551615", Some(u32::MAX)),
+            ("\"soon\"", None),
+            ("[1]", None),
+            ("true", None),
+        ] {
+            let text = format!(r#"{{"challenge":"AQID","timeout":{timeout}}}"#);
+            assert_eq!(
+                parse_request_options(&text).unwrap().timeout,
+                expected,
+                "{timeout}"
+            );
+        }
+    }
+
+    #[test]
+    fn options_round_trip_through_to_json() {
+        let o = parse_creation_options(&creation().to_string()).unwrap();
+        let text = o.to_json().to_json_string();
+        assert_eq!(parse_creation_options(&text).unwrap(), o);
+        // Same members and values as the input (serde_json compares objects regardless of order).
+        let back: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, creation());
+        let r = parse_request_options(
+            r#"{"challenge":"AQID","timeout":5,"rpId":"example.com","allowCredentials":[{"type":"public-key","id":"AAAA","transports":["usb"]}],"userVerification":"discouraged","hints":["security-key"],"extensions":{"a":[1.50,{"b":null}]}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            r.to_json().to_json_string(),
+            r#"{"challenge":"AQID","timeout":5,"rpId":"example.com","allowCredentials":[{"type":"public-key","id":"AAAA","transports":["usb"]}],"userVerification":"discouraged","hints":["security-key"],"extensions":{"a":[1.50,{"b":null}]}}"#
+        );
+    }
+
+    #[test]
+    fn duplicate_members_answer_with_the_last_like_json_parse() {
+        let o = parse_request_options(r#"{"challenge":"AA","challenge":"AQID","extensions":{"credProps":false,"credProps":true}}"#)
+            .unwrap();
+        assert_eq!(o.challenge, "AQID");
+        let mut v = creation();
+        v["extensions"] = json!({});
+        let text = v.to_string().replace(
+            r#""extensions":{}"#,
+            r#""extensions":{"credProps":false,"credProps":true}"#,
+        );
+        assert!(parse_creation_options(&text)
+            .unwrap()
+            .cred_props_requested());
+    }
+
+    #[test]
+    fn deep_nesting_in_extensions_is_a_type_error() {
+        let deep = format!(
+            r#"{{"challenge":"AQID","extensions":{{"x":{}{}}}}}"#,
+            "[".repeat(200),
+            "]".repeat(200)
+        );
+        assert_eq!(
+            parse_request_options(&deep).unwrap_err().name,
             ErrorName::TypeError
         );
     }

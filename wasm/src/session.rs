@@ -6,7 +6,8 @@
 use latchkey_core::b64url;
 use latchkey_core::client::{request_rp_id, CallerContext, Consent, Latchkey as Core};
 use latchkey_core::clock::Clock;
-use latchkey_core::error::WebAuthnError;
+use latchkey_core::error::{error_json, WebAuthnError};
+use latchkey_core::json;
 use latchkey_core::options::{parse_creation_options, parse_request_options};
 use latchkey_core::passkey::Passkey;
 use latchkey_core::rng::Rng;
@@ -19,16 +20,32 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
-/// Which passkey the user picked on get, and what the user did.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// Which passkey the user picked on get, and what the user did:
+/// `{credentialId?, userPresent?, userVerified?}` (absent: none / `false`).
+#[derive(Debug)]
 struct Selection {
-    #[serde(default)]
     credential_id: Option<String>,
-    #[serde(default)]
     user_present: bool,
-    #[serde(default)]
     user_verified: bool,
+}
+
+impl Selection {
+    fn from_json(value: &json::Value) -> Result<Self, json::JsonError> {
+        let o = value.expect_object("value")?;
+        // A boolean that may be absent (false) but not null.
+        let flag = |key: &str| match o.get(key) {
+            None => Ok(false),
+            Some(v) => v.as_bool().ok_or(json::JsonError::WrongType {
+                member: key.to_owned(),
+                expected: "a boolean",
+            }),
+        };
+        Ok(Self {
+            credential_id: o.opt_str("credentialId")?.map(str::to_owned),
+            user_present: flag("userPresent")?,
+            user_verified: flag("userVerified")?,
+        })
+    }
 }
 
 /// Argon2id parameters a caller may pass to `createVault` (benchmarks, tests); `null` = defaults.
@@ -56,10 +73,17 @@ struct PasskeySummary<'a> {
 }
 
 /// An error for the envelope: a WebAuthn error (page-facing name) or a vault error.
-#[derive(Debug, Serialize)]
+#[derive(Debug)]
 struct Fail {
     name: String,
     message: String,
+}
+
+impl Fail {
+    /// `{"name","message"}`: the JSON form of [`WebAuthnError::to_json`], for vault errors too.
+    fn to_json(&self) -> json::Value {
+        json::Value::Object(error_json(&self.name, &self.message))
+    }
 }
 
 impl From<WebAuthnError> for Fail {
@@ -375,7 +399,9 @@ impl<R: Rng, C: Clock> Session<R, C> {
             let ctx = parse_ctx(ctx)?;
             let options = parse_creation_options(options)?;
             self.open_for(&ctx, options.rp.id.as_deref())?;
-            Ok(self.core.inspect_create(&ctx, &options)?)
+            Ok(to_serde(
+                self.core.inspect_create(&ctx, &options)?.to_json().into(),
+            ))
         })())
     }
 
@@ -384,11 +410,11 @@ impl<R: Rng, C: Clock> Session<R, C> {
             self.require_unlocked()?;
             let ctx = parse_ctx(ctx)?;
             let options = parse_creation_options(options)?;
-            let consent: Consent = parse_internal(consent, "consent")?;
+            let consent = parse_consent(consent)?;
             self.open_for(&ctx, options.rp.id.as_deref())?;
             let (response, writes) = self.core.create(&ctx, &options, consent)?;
             let commit = self.commit(writes)?;
-            Ok(json!({ "response": response, "commit": commit }))
+            Ok(json!({ "response": to_serde(response.to_json().into()), "commit": commit }))
         })())
     }
 
@@ -398,7 +424,9 @@ impl<R: Rng, C: Clock> Session<R, C> {
             let ctx = parse_ctx(ctx)?;
             let options = parse_request_options(options)?;
             self.open_for(&ctx, options.rp_id.as_deref())?;
-            Ok(self.core.inspect_get(&ctx, &options)?)
+            Ok(to_serde(
+                self.core.inspect_get(&ctx, &options)?.to_json().into(),
+            ))
         })())
     }
 
@@ -407,7 +435,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             self.require_unlocked()?;
             let ctx = parse_ctx(ctx)?;
             let options = parse_request_options(options)?;
-            let selection: Selection = parse_internal(selection, "selection")?;
+            let selection = parse_selection(selection)?;
             self.open_for(&ctx, options.rp_id.as_deref())?;
             let selected = selection
                 .credential_id
@@ -427,7 +455,10 @@ impl<R: Rng, C: Clock> Session<R, C> {
             // A get changes metadata only (lastUsed): its write waits for flush_metadata.
             self.metadata_pending
                 .extend(writes.iter().filter_map(write_id));
-            Ok(json!({ "response": response, "metadataPending": self.metadata_pending.len() }))
+            Ok(json!({
+                "response": to_serde(response.to_json().into()),
+                "metadataPending": self.metadata_pending.len(),
+            }))
         })())
     }
 
@@ -560,21 +591,55 @@ pub fn delay_after_failures(failures: u32) -> u64 {
 }
 
 fn parse_ctx(ctx: &str) -> Result<CallerContext, WebAuthnError> {
-    parse_internal(ctx, "caller context")
+    let what = "caller context";
+    CallerContext::from_json(&internal_json(ctx, what)?).map_err(|e| internal_error(what, &e))
 }
 
-/// Parses JSON that the service worker itself produced; a failure is our bug, not the page's.
-fn parse_internal<T: for<'de> Deserialize<'de>>(
-    json: &str,
-    what: &str,
-) -> Result<T, WebAuthnError> {
-    serde_json::from_str(json).map_err(|e| WebAuthnError::unknown(format!("invalid {what}: {e}")))
+fn parse_consent(consent: &str) -> Result<Consent, WebAuthnError> {
+    let what = "consent";
+    Consent::from_json(&internal_json(consent, what)?).map_err(|e| internal_error(what, &e))
+}
+
+fn parse_selection(selection: &str) -> Result<Selection, WebAuthnError> {
+    let what = "selection";
+    Selection::from_json(&internal_json(selection, what)?).map_err(|e| internal_error(what, &e))
+}
+
+/// Parses JSON that the service worker itself produced (caller context, consent, selection).
+fn internal_json(text: &str, what: &str) -> Result<json::Value, WebAuthnError> {
+    json::parse(text).map_err(|e| internal_error(what, &e))
+}
+
+/// A failure to read the service worker's own JSON is our bug, not the page's: `UnknownError`.
+fn internal_error(what: &str, e: &json::JsonError) -> WebAuthnError {
+    WebAuthnError::unknown(format!("invalid {what}: {e}"))
+}
+
+/// TEMPORARY bridge while `envelope` still takes serde values (the vault side of this file is
+/// converted separately): a `core::json` value as a `serde_json` one. Objects become
+/// `serde_json::Map`s, which sort their keys, as the old `json!`-built envelope always did.
+fn to_serde(value: json::Value) -> Value {
+    match value {
+        json::Value::Null => Value::Null,
+        json::Value::Bool(b) => Value::Bool(b),
+        json::Value::Number(n) => n
+            .as_u64()
+            .map(Value::from)
+            .or_else(|| n.as_i64().map(Value::from))
+            .or_else(|| serde_json::Number::from_f64(n.as_f64()).map(Value::Number))
+            .unwrap_or(Value::Null),
+        json::Value::String(s) => Value::String(s),
+        json::Value::Array(items) => Value::Array(items.into_iter().map(to_serde).collect()),
+        json::Value::Object(o) => {
+            Value::Object(o.into_iter().map(|(k, v)| (k, to_serde(v))).collect())
+        }
+    }
 }
 
 fn envelope<T: Serialize>(result: Result<T, Fail>) -> String {
     let value = match result {
         Ok(ok) => json!({ "ok": ok }),
-        Err(error) => json!({ "error": error }),
+        Err(error) => json!({ "error": to_serde(error.to_json()) }),
     };
     serde_json::to_string(&value).unwrap_or_else(|_| {
         r#"{"error":{"name":"UnknownError","message":"could not serialize the result"}}"#.to_owned()
@@ -892,6 +957,75 @@ mod tests {
         assert_eq!(
             parse(&s.create_vault("1234", "{\"bogus\":1}"))["error"]["name"],
             "TypeError"
+        );
+    }
+
+    #[test]
+    fn the_service_workers_own_json_is_checked_and_errors_keep_their_form() {
+        let (mut s, _) = unlocked();
+        let c = creation("dXNlci0x");
+        // Consent needs both members; a bad caller context or consent is our bug: UnknownError.
+        for (ctx, consent) in [
+            (ORIGIN, r#"{"userPresent":true}"#),
+            (ORIGIN, r#"{"userPresent":true,"userVerified":null}"#),
+            (ORIGIN, "[true,true]"),
+            ("{}", YES),
+            (
+                r#"{"origin":"https://login.example.com","topOrigin":5}"#,
+                YES,
+            ),
+            ("not json", YES),
+        ] {
+            let out = parse(&s.create(ctx, &c, consent));
+            assert_eq!(out["error"]["name"], "UnknownError", "{ctx} {consent}");
+        }
+        assert_eq!(s.count(), 0);
+        let out = s.create(ORIGIN, &c, r#"{"userPresent":true}"#);
+        assert_eq!(
+            out,
+            r#"{"error":{"message":"invalid consent: required member 'userVerified' is missing","name":"UnknownError"}}"#
+        );
+        // A top origin given as the origin itself, or absent, is same-origin.
+        let same =
+            r#"{"origin":"https://login.example.com","topOrigin":"https://login.example.com"}"#;
+        let created = parse(&s.create(same, &c, YES));
+        let id = created["ok"]["response"]["id"].as_str().unwrap().to_owned();
+        let cdj = created["ok"]["response"]["response"]["clientDataJSON"]
+            .as_str()
+            .unwrap();
+        let cdj = String::from_utf8(b64url::decode(cdj).unwrap()).unwrap();
+        assert!(cdj.ends_with(r#""crossOrigin":false}"#), "{cdj}");
+
+        // Selection members may be absent (false / none) but not mistyped.
+        let get = json!({"challenge": "AQID", "rpId": "example.com"}).to_string();
+        let origin_only = r#"{"origin":"https://login.example.com"}"#;
+        let absent = parse(&s.get(origin_only, &get, "{}"));
+        assert_eq!(absent["error"]["name"], "NotAllowedError", "no consent");
+        for bad in [
+            r#"{"userPresent":null}"#,
+            r#"{"userPresent":true,"userVerified":1}"#,
+            r#"{"credentialId":5,"userPresent":true}"#,
+        ] {
+            assert_eq!(
+                parse(&s.get(ORIGIN, &get, bad))["error"]["name"],
+                "UnknownError",
+                "{bad}"
+            );
+        }
+        let picked = format!(r#"{{"credentialId":"{id}","userPresent":true,"extra":[]}}"#);
+        let got = parse(&s.get(ORIGIN, &get, &picked));
+        assert_eq!(got["ok"]["response"]["id"], id.as_str());
+        let not_b64 = parse(&s.get(ORIGIN, &get, r#"{"credentialId":"a b","userPresent":true}"#));
+        assert_eq!(not_b64["error"]["name"], "NotAllowedError");
+        // Page-facing option errors name the member.
+        let out = parse(&s.create(
+            ORIGIN,
+            r#"{"rp":{"name":"X"},"user":{"id":"AQ","name":"a"}}"#,
+            YES,
+        ));
+        assert_eq!(
+            out["error"]["message"],
+            "Failed to read the 'publicKey (create)' options: required member 'user.displayName' is missing"
         );
     }
 

@@ -10,7 +10,7 @@ use crate::store::MemoryStore;
 use crate::test_hex::to_hex as hex;
 use p256::ecdsa::signature::Verifier;
 use p256::ecdsa::{Signature, VerifyingKey};
-use serde_json::json;
+use serde_json::{json, Value};
 
 const T0: u64 = 1_700_000_000_000;
 const YES: Consent = Consent {
@@ -62,6 +62,11 @@ fn creation() -> CreationOptions {
 
 fn request(v: Value) -> RequestOptions {
     parse_request_options(&v.to_string()).unwrap()
+}
+
+/// Our JSON text as serde_json reads it (the reference reader).
+fn as_serde(o: &Object) -> Value {
+    serde_json::from_str(&o.to_json_string()).unwrap()
 }
 
 fn d(s: &str) -> Vec<u8> {
@@ -155,7 +160,7 @@ fn create_then_get_verifies_independently() {
     assert_eq!(reg.response.transports, ["internal"]);
     assert_eq!(reg.response.public_key_algorithm, -7);
     assert_eq!(
-        serde_json::to_value(&reg.client_extension_results).unwrap(),
+        as_serde(&reg.client_extension_results),
         json!({"credProps": {"rk": true}})
     );
 
@@ -313,11 +318,9 @@ fn inspect_create_describes_the_request() {
         .inspect_create(&ctx("https://login.example.com"), &creation())
         .unwrap();
     assert_eq!(
-        serde_json::to_value(&i).unwrap(),
-        json!({
-            "rpId": "example.com", "rpName": "Example", "userName": "alice", "userDisplayName": "Alice",
-            "userHandle": "dXNlci0x", "excluded": false, "replaces": false, "userVerification": "preferred"
-        })
+        i.to_json().to_json_string(),
+        r#"{"rpId":"example.com","rpName":"Example","userName":"alice","userDisplayName":"Alice","userHandle":"dXNlci0x","excluded":false,"replaces":false,"userVerification":"preferred"}"#,
+        "the text serde's derive wrote (field order)"
     );
     let (reg, _) = create_ok(&mut c, "https://login.example.com", &creation());
     let i = c
@@ -377,10 +380,7 @@ fn cred_props_only_when_requested() {
     let opts = creation_with(|v| v["extensions"] = json!({"credProps": false}));
     let (reg, _) = create_ok(&mut c, "https://example.com", &opts);
     assert!(reg.client_extension_results.is_empty());
-    assert_eq!(
-        serde_json::to_string(&reg.client_extension_results).unwrap(),
-        "{}"
-    );
+    assert_eq!(reg.client_extension_results.to_json_string(), "{}");
 }
 
 #[test]
@@ -776,8 +776,20 @@ fn candidates_are_most_recent_first() {
     assert_eq!(ids(&c), [a.id.clone(), b.id.clone()]);
     let inspection = c.inspect_get(&ctx("https://example.com"), &opts).unwrap();
     assert_eq!(
-        serde_json::to_value(&inspection.candidates[0]).unwrap(),
-        json!({"credentialId": a.id, "userName": "alice", "userDisplayName": "Alice", "label": null, "userHandle": "YQ", "created": T0, "lastUsed": T0 + 20})
+        inspection.candidates[0].to_json().to_json_string(),
+        format!(
+            r#"{{"credentialId":"{}","userName":"alice","userDisplayName":"Alice","label":null,"userHandle":"YQ","created":{T0},"lastUsed":{}}}"#,
+            a.id,
+            T0 + 20
+        ),
+        "the text serde's derive wrote (field order)"
+    );
+    assert_eq!(
+        as_serde(&inspection.to_json()),
+        json!({"rpId": "example.com", "userVerification": "preferred", "candidates": [
+            as_serde(&inspection.candidates[0].to_json()),
+            as_serde(&inspection.candidates[1].to_json()),
+        ]})
     );
     assert_eq!(inspection.user_verification, "preferred");
     assert_eq!(inspection.rp_id, "example.com");
