@@ -10,9 +10,11 @@
 //! Behaviour, checked against serde_json in the tests below:
 //! - Input must be one JSON text (RFC 8259 §2), surrounded only by JSON white space.
 //! - Strings are UTF-8; escapes are decoded, a lone surrogate escape (`"\ud800"`) is an error.
-//! - Integers that fit `u64` / `i64` are kept exact; any other number is kept as the `f64` it
-//!   parses to *and* its source text, so writing it back never needs float formatting. Numbers
-//!   outside the `f64` range are an error.
+//! - Integers that fit `u64` / `i64` are kept exact; any other number is kept as its source text,
+//!   so writing it back never needs float formatting, and parsing never needs float parsing (core's
+//!   `str::parse::<f64>` tables cost about 18 KB of wasm): only [`Number::as_f64`] and comparing two
+//!   such numbers parse it. Numbers outside the `f64` range (that would round to infinity) are an
+//!   error, decided on the decimal text.
 //! - Nesting deeper than [`MAX_DEPTH`] arrays/objects is an error (no stack exhaustion).
 //! - Duplicate object keys are kept in order; [`Object::get`] answers with the last one, as
 //!   `JSON.parse` does.
@@ -90,8 +92,8 @@ enum N {
     UInt(u64),
     /// Negative integer.
     Int(i64),
-    /// Any other number: its value and its source text (written back verbatim).
-    Float(f64, Box<str>),
+    /// Any other number: its source text (valid, in `f64` range; written back verbatim).
+    Float(Box<str>),
 }
 
 impl Number {
@@ -121,7 +123,8 @@ impl Number {
         match self.0 {
             N::UInt(u) => u as f64,
             N::Int(i) => i as f64,
-            N::Float(f, _) => f,
+            // The text was checked to be a JSON number in f64 range: parsing cannot fail.
+            N::Float(ref text) => text.parse().unwrap_or(0.0),
         }
     }
 
@@ -132,7 +135,7 @@ impl Number {
                 out.push('-');
                 write_u64(out, i.unsigned_abs());
             }
-            N::Float(_, text) => out.push_str(text),
+            N::Float(text) => out.push_str(text),
         }
     }
 }
@@ -142,7 +145,7 @@ impl PartialEq for Number {
         match (&self.0, &other.0) {
             (N::UInt(a), N::UInt(b)) => a == b,
             (N::Int(a), N::Int(b)) => a == b,
-            (N::Float(a, _), N::Float(b, _)) => a == b,
+            (N::Float(_), N::Float(_)) => self.as_f64() == other.as_f64(),
             _ => false,
         }
     }
@@ -1156,12 +1159,68 @@ impl Parser<'_> {
                 return Ok(u.into());
             }
         }
-        match text.parse::<f64>() {
-            Ok(f) if f.is_finite() => Ok(Number(N::Float(f, text.into()))),
-            _ => Err(JsonError::Syntax {
+        if float_overflows(text) {
+            return Err(JsonError::Syntax {
                 offset: start,
                 reason: "number out of range",
-            }),
+            });
+        }
+        Ok(Number(N::Float(text.into())))
+    }
+}
+
+/// 2^1024 − 2^970, the smallest magnitude that rounds to infinity as an `f64` (halfway between
+/// `f64::MAX` and 2^1024; ties go to the even neighbour, 2^1024): its 309 decimal digits.
+const F64_OVERFLOW_DIGITS: &str = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
+
+/// `true` if the JSON number `text` (valid syntax) would round to ±infinity as an `f64`, decided on
+/// the digits alone: with the value written as `0.D × 10^e` (`D` without leading zeros), below
+/// `e = 309` it is finite, above it is not, and at 309 `D` is compared with
+/// [`F64_OVERFLOW_DIGITS`].
+fn float_overflows(text: &str) -> bool {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(i) => (&unsigned[..i], &unsigned[i + 1..]),
+        None => (unsigned, ""),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = || int_part.bytes().chain(frac_part.bytes());
+    let Some(leading_zeros) = digits().position(|d| d != b'0') else {
+        return false; // zero
+    };
+    let (negative_exp, exp_digits) = match exponent.as_bytes().first() {
+        Some(b'-') => (true, &exponent[1..]),
+        Some(b'+') => (false, &exponent[1..]),
+        _ => (false, exponent),
+    };
+    let mut exp: i64 = 0;
+    for d in exp_digits.bytes() {
+        exp = exp.saturating_mul(10).saturating_add(i64::from(d - b'0'));
+    }
+    if negative_exp {
+        exp = -exp;
+    }
+    let int_len = i64::try_from(int_part.len()).unwrap_or(i64::MAX);
+    let lz = i64::try_from(leading_zeros).unwrap_or(i64::MAX);
+    let e = int_len.saturating_sub(lz).saturating_add(exp);
+    match e.cmp(&309) {
+        std::cmp::Ordering::Less => false,
+        std::cmp::Ordering::Greater => true,
+        std::cmp::Ordering::Equal => {
+            let mut ours = digits().skip(leading_zeros);
+            let mut limit = F64_OVERFLOW_DIGITS.bytes();
+            loop {
+                match (ours.next(), limit.next()) {
+                    (None, None) => return true, // exactly the halfway point
+                    (a, b) => {
+                        let (a, b) = (a.unwrap_or(b'0'), b.unwrap_or(b'0'));
+                        if a != b {
+                            return a > b;
+                        }
+                        // Past both ends only zeros remain: equal, and handled above.
+                    }
+                }
+            }
         }
     }
 }
@@ -1242,6 +1301,55 @@ mod tests {
         ] {
             same_as_serde(text);
         }
+    }
+
+    #[test]
+    fn float_range_is_decided_like_str_parse() {
+        let limit = F64_OVERFLOW_DIGITS;
+        let below = format!("{}1", &limit[..308]); // ends …791
+        let cases = [
+            "0.0".to_owned(),
+            "-0".to_owned(),
+            "1.5".to_owned(),
+            "1e308".to_owned(),
+            "1e309".to_owned(),
+            "-1e309".to_owned(),
+            "1.7976931348623157e308".to_owned(),
+            "1.7976931348623158e308".to_owned(),
+            "1.7976931348623159e308".to_owned(),
+            "17976931348623158e292".to_owned(),
+            "0.17976931348623158079e309".to_owned(),
+            "0.0000179769313486231581e314".to_owned(),
+            "1e-400".to_owned(),
+            "1e99999999999999999999999".to_owned(),
+            "1e-99999999999999999999999".to_owned(),
+            "0e99999999999999999999999".to_owned(),
+            "000.000e5".replace("000.", "0."),
+            limit.to_owned(),
+            format!("{limit}.0"),
+            format!("-{limit}.000001"),
+            below.clone(),
+            format!("{below}.999999"),
+            format!("{}e-10", &limit[..300]),
+            format!("{}.{}E+9", &limit[..300], &limit[300..]),
+            format!("{}.{}E+9", &limit[..300], &below[300..]),
+        ];
+        for text in &cases {
+            let finite = text.parse::<f64>().unwrap().is_finite();
+            assert_eq!(float_overflows(text), !finite, "{text}");
+            match parse(text) {
+                Ok(v) => {
+                    assert!(finite, "{text}");
+                    assert_eq!(v.to_json_string(), *text);
+                    if v.as_u64().is_none() && v.as_i64().is_none() {
+                        assert_eq!(v.as_f64(), text.parse::<f64>().ok());
+                    }
+                }
+                Err(e) => assert!(!finite && matches!(e, JsonError::Syntax { .. }), "{text}"),
+            }
+        }
+        assert_eq!(parse("1.0").unwrap(), parse("1.00").unwrap());
+        assert_ne!(parse("1.0").unwrap(), parse("1.5").unwrap());
     }
 
     #[test]

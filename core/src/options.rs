@@ -70,13 +70,64 @@ fn req_string(o: &Object, key: &str) -> Result<String, JsonError> {
 
 /// `unsigned long` conversion without `[EnforceRange]`: numbers are clamped (fractions cut),
 /// anything else is ignored (WebIDL would turn it into 0 or NaN→0; the JS layer owns timeouts
-/// anyway). Never an error.
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+/// anyway). Never an error. Decided on the number's text: no float parsing in the wasm module.
 fn lenient_u32(o: &Object, key: &str) -> Option<u32> {
-    o.get(key)
-        .and_then(Value::as_f64)
-        .filter(|n| n.is_finite())
-        .map(|n| n.clamp(0.0, f64::from(u32::MAX)) as u32)
+    let v = o.get(key)?;
+    if let Some(u) = v.as_u64() {
+        return Some(u32::try_from(u).unwrap_or(u32::MAX));
+    }
+    match v {
+        Value::Number(_) => Some(clamp_decimal_to_u32(&v.to_json_string())),
+        _ => None,
+    }
+}
+
+/// The integer part of the JSON number `text`, clamped to `0..=u32::MAX`. For the shortest text
+/// of an `f64` (what `JSON.stringify` writes) this is exactly `f64.clamp(0, u32::MAX) as u32`.
+fn clamp_decimal_to_u32(text: &str) -> u32 {
+    if text.starts_with('-') {
+        return 0;
+    }
+    let (mantissa, exponent) = match text.find(['e', 'E']) {
+        Some(i) => (&text[..i], &text[i + 1..]),
+        None => (text, ""),
+    };
+    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits: Vec<u8> = int_part.bytes().chain(frac_part.bytes()).collect();
+    if digits.iter().all(|&d| d == b'0') {
+        return 0;
+    }
+    let (negative_exp, exp_digits) = match exponent.as_bytes().first() {
+        Some(b'-') => (true, &exponent[1..]),
+        Some(b'+') => (false, &exponent[1..]),
+        _ => (false, exponent),
+    };
+    let mut exp: i64 = 0;
+    for d in exp_digits.bytes() {
+        exp = exp
+            .saturating_mul(10)
+            .saturating_add(i64::from(d.wrapping_sub(b'0')));
+    }
+    if negative_exp {
+        exp = -exp;
+    }
+    // The decimal point sits after `point` digits.
+    let point = i64::try_from(int_part.len())
+        .unwrap_or(i64::MAX)
+        .saturating_add(exp);
+    let mut n: u64 = 0;
+    let mut i: usize = 0;
+    // Ends: leading zeros are bounded by the text, and after a non-zero digit n passes u32::MAX
+    // within 10 more.
+    while i64::try_from(i).unwrap_or(i64::MAX) < point {
+        let d = digits.get(i).copied().unwrap_or(b'0');
+        n = n * 10 + u64::from(d.wrapping_sub(b'0'));
+        if n > u64::from(u32::MAX) {
+            return u32::MAX;
+        }
+        i += 1;
+    }
+    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// A `sequence<PublicKeyCredentialDescriptorJSON>` member with a default (paths like
@@ -368,7 +419,12 @@ impl PublicKeyCredentialCreationOptionsJSON {
     /// extension is requested (`extensions.credProps === true`).
     #[must_use]
     pub fn cred_props_requested(&self) -> bool {
-        self.extensions.as_ref().and_then(|e| e.get("credProps")) == Some(&Value::Bool(true))
+        // `as_bool`, not `== Value::Bool(true)`: comparing values would link float parsing.
+        self.extensions
+            .as_ref()
+            .and_then(|e| e.get("credProps"))
+            .and_then(Value::as_bool)
+            == Some(true)
     }
 
     /// Reads the dictionary (WebIDL semantics: see the [module documentation](self)).
@@ -891,6 +947,58 @@ mod tests {
                 expected,
                 "{timeout}"
             );
+        }
+    }
+
+    /// The text rule agrees with WebIDL's float clamp for the shortest text of many doubles.
+    #[test]
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    fn timeout_text_clamp_agrees_with_the_float_clamp() {
+        let mut values = vec![
+            0.0,
+            -0.0,
+            0.5,
+            0.999_999_999_999_999_9,
+            1.0,
+            1.5,
+            59_999.999,
+            60_000.0,
+            4_294_967_294.5,
+            4_294_967_295.0,
+            4_294_967_295.9,
+            4_294_967_296.0,
+            1e10,
+            1e21,
+            1.5e-7,
+            5e-324,
+            f64::MAX,
+            -f64::MAX,
+            -1.5,
+            123_456.789e3,
+        ];
+        let mut x = 0.000_123_f64;
+        while x < 1e12 {
+            values.push(x);
+            values.push(x * 1.37);
+            x *= 3.1;
+        }
+        for v in values {
+            let expected = v.clamp(0.0, f64::from(u32::MAX)) as u32;
+            for text in [format!("{v}"), format!("{v:e}"), format!("{v:E}")] {
+                if text.parse::<u64>().is_ok() || text.parse::<i64>().is_ok() {
+                    continue; // integers take the exact path
+                }
+                assert_eq!(clamp_decimal_to_u32(&text), expected, "{text}");
+            }
+        }
+        for (text, expected) in [
+            ("0e999999999999999999", 0),
+            ("1e999999999999999999", u32::MAX),
+            ("0.0000e5", 0),
+            ("12.5e-1", 1),
+            ("-0", 0),
+        ] {
+            assert_eq!(clamp_decimal_to_u32(text), expected, "{text}");
         }
     }
 

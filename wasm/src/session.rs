@@ -626,7 +626,14 @@ fn to_serde(value: json::Value) -> Value {
             .as_u64()
             .map(Value::from)
             .or_else(|| n.as_i64().map(Value::from))
-            .or_else(|| serde_json::Number::from_f64(n.as_f64()).map(Value::Number))
+            // Other numbers through their text (as_f64 would link a second float parser).
+            .or_else(|| {
+                json::Value::Number(n)
+                    .to_json_string()
+                    .parse::<serde_json::Number>()
+                    .ok()
+                    .map(Value::Number)
+            })
             .unwrap_or(Value::Null),
         json::Value::String(s) => Value::String(s),
         json::Value::Array(items) => Value::Array(items.into_iter().map(to_serde).collect()),
