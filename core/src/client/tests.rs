@@ -901,3 +901,56 @@ fn names_are_truncated_at_a_character_boundary() {
     assert_eq!(p[0].user_name.len(), MAX_NAME_LEN);
     assert_eq!(p[0].user_display_name, "é".repeat(128));
 }
+
+#[test]
+fn caller_context_and_consent_json() {
+    let read_ctx = |t: &str| CallerContext::from_json(&json::parse(t).unwrap());
+    let top = read_ctx(r#"{"origin":"https://a.example","topOrigin":"https://b.example","x":1}"#)
+        .unwrap();
+    assert_eq!(top.top_origin.as_deref(), Some("https://b.example"));
+    assert_eq!(
+        CallerContext::from_json(&json::Value::Object(top.to_json())),
+        Ok(top)
+    );
+    for same in [
+        r#"{"origin":"https://a.example"}"#,
+        r#"{"origin":"https://a.example","topOrigin":null}"#,
+    ] {
+        let c = read_ctx(same).unwrap();
+        assert_eq!(c.top_origin, None, "{same}");
+        assert_eq!(
+            c.to_json().to_json_string(),
+            r#"{"origin":"https://a.example","topOrigin":null}"#
+        );
+    }
+    for bad in [
+        r#"{"topOrigin":null}"#,
+        r#"{"origin":null}"#,
+        r#"{"origin":"https://a.example","topOrigin":1}"#,
+        r#"["https://a.example",null]"#,
+    ] {
+        assert!(read_ctx(bad).is_err(), "{bad}");
+    }
+
+    let read = |t: &str| Consent::from_json(&json::parse(t).unwrap());
+    assert_eq!(
+        read(r#"{"userPresent":true,"userVerified":false,"more":0}"#),
+        Ok(PRESENT)
+    );
+    assert_eq!(
+        YES.to_json().to_json_string(),
+        r#"{"userPresent":true,"userVerified":true}"#
+    );
+    assert_eq!(
+        Consent::from_json(&json::Value::Object(NO.to_json())),
+        Ok(NO)
+    );
+    for bad in [
+        r#"{"userPresent":true}"#,
+        r#"{"userPresent":true,"userVerified":null}"#,
+        r#"{"userPresent":1,"userVerified":true}"#,
+        "{}",
+    ] {
+        assert!(read(bad).is_err(), "{bad}");
+    }
+}
