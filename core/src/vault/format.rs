@@ -13,7 +13,7 @@ use super::VaultError;
 use crate::b64url;
 use crate::json::{self, JsonError, Object, Value};
 use crate::passkey::{
-    int_u64, not_an_object, optional, repeated, req_u32, required, string, wrong, PasskeyRecord,
+    int_u64, optional, repeated, req_u32, required, string, wrong, PasskeyRecord,
 };
 use crate::rng::Rng;
 
@@ -635,6 +635,72 @@ pub struct EncryptedEntry {
     pub rp: Option<String>,
 }
 
+/// An envelope's members as read (a repeated member counts once, the last).
+#[derive(Default)]
+struct EnvelopeMembers {
+    v: Option<Value>,
+    id: Option<Value>,
+    nonce: Option<Value>,
+    ct: Option<Value>,
+    rp: Option<Value>,
+    /// The first member that is none of those.
+    unknown: Option<String>,
+}
+
+impl EnvelopeMembers {
+    fn take(&mut self, key: &str, value: Value) {
+        let slot = match key {
+            "v" => &mut self.v,
+            "id" => &mut self.id,
+            "nonce" => &mut self.nonce,
+            "ct" => &mut self.ct,
+            "rp" => &mut self.rp,
+            _ => {
+                if self.unknown.is_none() {
+                    self.unknown = Some(key.to_owned());
+                }
+                return;
+            }
+        };
+        *slot = Some(value);
+    }
+
+    /// The checks of format 1, in their order: `v` must be 1 (missing or not a non-negative
+    /// integer: not an entry; another number: [`VaultError::UnsupportedVersion`]); then the
+    /// envelope is exactly `v`, `id`, `nonce`, `ct` (strings) and an optional `rp` (string,
+    /// absent or `null`); then `id` must be the storage key's.
+    fn finish(self, expected_id: &str) -> Result<EncryptedEntry, VaultError> {
+        match self.v.as_ref().and_then(Value::as_u64) {
+            Some(v) if v == u64::from(VAULT_VERSION) => {}
+            Some(v) => return Err(VaultError::UnsupportedVersion(v)),
+            None => return Err(VaultError::Tampered("not a vault entry".into())),
+        }
+        let damaged = |e: JsonError| VaultError::Tampered(format!("not a vault entry: {e}"));
+        if let Some(member) = self.unknown {
+            return Err(damaged(wrong(
+                &member,
+                "absent (an envelope has only v, id, nonce, ct, rp)",
+            )));
+        }
+        let entry = EncryptedEntry {
+            v: VAULT_VERSION,
+            id: string(self.id, "id").map_err(damaged)?,
+            nonce: string(self.nonce, "nonce").map_err(damaged)?,
+            ct: string(self.ct, "ct").map_err(damaged)?,
+            rp: optional(self.rp)
+                .map(|rp| string(Some(rp), "rp"))
+                .transpose()
+                .map_err(damaged)?,
+        };
+        if entry.id != expected_id {
+            return Err(VaultError::Tampered(
+                "the entry id does not match its storage key".into(),
+            ));
+        }
+        Ok(entry)
+    }
+}
+
 /// What an entry decrypts to: `{"kind","deletedAt","record"}`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EntryPayload {
@@ -677,9 +743,17 @@ impl EncryptedEntry {
     /// # Errors
     /// [`VaultError::UnsupportedVersion`] or [`VaultError::Tampered`].
     pub fn from_json(text: &str, expected_id: &str) -> Result<Self, VaultError> {
-        let value = json::parse(text)
-            .map_err(|e| VaultError::Tampered(format!("not a vault entry: {e}")))?;
-        Self::from_owned(value, expected_id)
+        let mut members = EnvelopeMembers::default();
+        json::parse_object_with(text, &mut |key, value| {
+            members.take(key, value);
+            Ok(())
+        })
+        .map_err(|e| match e {
+            // Not an object: as for a parsed value, no version to read.
+            JsonError::WrongType { .. } => VaultError::Tampered("not a vault entry".into()),
+            e => VaultError::Tampered(format!("not a vault entry: {e}")),
+        })?;
+        members.finish(expected_id)
     }
 
     /// Parses a stored entry and checks it belongs under `expected_id`.
@@ -687,23 +761,13 @@ impl EncryptedEntry {
     /// # Errors
     /// [`VaultError::UnsupportedVersion`] or [`VaultError::Tampered`].
     pub fn from_value(value: &Value, expected_id: &str) -> Result<Self, VaultError> {
-        Self::from_owned(value.clone(), expected_id)
-    }
-
-    fn from_owned(value: Value, expected_id: &str) -> Result<Self, VaultError> {
-        match value.get("v").and_then(Value::as_u64) {
-            Some(v) if v == u64::from(VAULT_VERSION) => {}
-            Some(v) => return Err(VaultError::UnsupportedVersion(v)),
-            None => return Err(VaultError::Tampered("not a vault entry".into())),
+        let mut members = EnvelopeMembers::default();
+        if let Some(o) = value.as_object() {
+            for (key, value) in o.iter() {
+                members.take(key, value.clone());
+            }
         }
-        let entry = Self::from_members(value)
-            .map_err(|e| VaultError::Tampered(format!("not a vault entry: {e}")))?;
-        if entry.id != expected_id {
-            return Err(VaultError::Tampered(
-                "the entry id does not match its storage key".into(),
-            ));
-        }
-        Ok(entry)
+        members.finish(expected_id)
     }
 
     /// Decrypts the entry.
@@ -726,65 +790,6 @@ impl EncryptedEntry {
             )));
         }
         Ok(payload)
-    }
-
-    /// The members of an envelope: exactly `v` (0 to 2³²−1), `id`, `nonce`, `ct` (strings) and
-    /// an optional `rp` (string, absent or `null`); any other member is an error (format 1's
-    /// envelope was always strict). A repeated member counts once, the last.
-    fn from_members(value: Value) -> Result<Self, JsonError> {
-        let Value::Object(o) = value else {
-            return Err(JsonError::WrongType {
-                member: "value".into(),
-                expected: "an object",
-            });
-        };
-        let (mut v, mut id, mut nonce, mut ct, mut rp) = (None, None, None, None, None);
-        for (key, value) in o {
-            let slot = match key.as_str() {
-                "v" => &mut v,
-                "id" => &mut id,
-                "nonce" => &mut nonce,
-                "ct" => &mut ct,
-                "rp" => &mut rp,
-                _ => {
-                    return Err(JsonError::WrongType {
-                        member: key,
-                        expected: "absent (an envelope has only v, id, nonce, ct, rp)",
-                    })
-                }
-            };
-            *slot = Some(value);
-        }
-        let string = |value: Option<Value>, member: &str| match value {
-            Some(Value::String(s)) => Ok(s),
-            Some(_) => Err(JsonError::WrongType {
-                member: member.to_owned(),
-                expected: "a string",
-            }),
-            None => Err(JsonError::Missing {
-                member: member.to_owned(),
-            }),
-        };
-        let v = match v {
-            Some(v) => v
-                .as_u64()
-                .and_then(|v| u32::try_from(v).ok())
-                .ok_or_else(|| JsonError::WrongType {
-                    member: "v".into(),
-                    expected: "an integer from 0 to 4294967295",
-                })?,
-            None => return Err(JsonError::Missing { member: "v".into() }),
-        };
-        Ok(Self {
-            v,
-            id: string(id, "id")?,
-            nonce: string(nonce, "nonce")?,
-            ct: string(ct, "ct")?,
-            rp: match rp {
-                None | Some(Value::Null) => None,
-                rp => Some(string(rp, "rp")?),
-            },
-        })
     }
 
     /// The entry as stored: `{"v","id","nonce","ct"}`, then `"rp"` when it has a tag.
@@ -835,22 +840,24 @@ impl EntryPayload {
     /// # Errors
     /// [`JsonError`] naming the member (`record.rpId`).
     pub fn from_json_bytes(plaintext: &[u8]) -> Result<Self, JsonError> {
-        let Value::Object(o) = json::parse_bytes(plaintext)? else {
-            return Err(not_an_object());
-        };
+        let text = std::str::from_utf8(plaintext).map_err(|e| JsonError::Syntax {
+            offset: e.valid_up_to(),
+            reason: "not UTF-8",
+        })?;
         let (mut kind, mut deleted_at, mut record) = (None, None, None);
-        for (key, value) in o {
-            let slot = match key.as_str() {
+        json::parse_object_with(text, &mut |key, value| {
+            let slot = match key {
                 "kind" => &mut kind,
                 "deletedAt" => &mut deleted_at,
                 "record" => &mut record,
-                _ => continue,
+                _ => return Ok(()),
             };
             if slot.is_some() {
-                return Err(repeated(key));
+                return Err(repeated(key.to_owned()));
             }
             *slot = Some(value);
-        }
+            Ok(())
+        })?;
         let record = match required(record, "record")? {
             record @ Value::Object(_) => {
                 PasskeyRecord::from_json_once(record).map_err(|e| e.within("record"))?
