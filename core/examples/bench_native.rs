@@ -19,13 +19,13 @@
 //! lazy unlock left unopened.
 #![allow(clippy::print_stdout)]
 
+use latchkey_core::json::{Object, Value};
 use latchkey_core::passkey::Passkey;
 use latchkey_core::rng::{OsRng, Rng};
 use latchkey_core::store::StoreWrite;
 use latchkey_core::vault::keys::{Argon2Params, Pin};
 use latchkey_core::vault::{Commit, Vault};
 use latchkey_core::{b64url, PrivateKey};
-use serde_json::{json, Map, Value};
 use std::time::Instant;
 
 /// The test flavor's PIN (extension/background/requests.js).
@@ -34,22 +34,29 @@ const NOW_MS: u64 = 1_763_000_000_000;
 
 type Failure = Box<dyn std::error::Error>;
 
-fn apply(storage: &mut Map<String, Value>, commit: Commit) {
-    storage.extend(commit.set);
+fn apply(storage: &mut Object, commit: Commit) {
+    for (key, value) in commit.set {
+        storage.insert(key, value);
+    }
     for key in commit.remove.iter().chain(&commit.cleanup) {
         storage.remove(key);
     }
 }
 
+/// A number of milliseconds (the JSON text of its shortest form, as `JSON.stringify` writes it).
+fn number(ms: f64) -> Result<Value, Failure> {
+    Ok(latchkey_core::json::parse(&format!("{ms:?}"))?)
+}
+
 struct Fixture {
-    storage: Map<String, Value>,
+    storage: Object,
     session_key: String,
     localhost: Vec<String>,
 }
 
 fn fixture(n: usize) -> Result<Fixture, Failure> {
     let mut rng = OsRng;
-    let mut storage = Map::new();
+    let mut storage = Object::new();
     let mut vault = Vault::load(&storage);
     let (commit, _) = vault.create(
         &Pin::new(TEST_PIN.into()),
@@ -107,7 +114,7 @@ fn ms(start: Instant) -> f64 {
 
 fn native(sizes: &[usize]) -> Result<Value, Failure> {
     let mut rng = OsRng;
-    let mut out = Map::new();
+    let mut out = Object::new();
     // Argon2id: the PIN check of an unlocked vault (KDF + unwrap), as verifyPin does in wasm.
     let small = fixture(1)?;
     let mut vault = Vault::load(&small.storage);
@@ -119,13 +126,13 @@ fn native(sizes: &[usize]) -> Result<Value, Failure> {
         vault.verify_pin(&pin)?;
         kdf.push(ms(t));
     }
-    out.insert("argon2VerifyPinMs".into(), json!(median(kdf)));
-    let mut unlock = Map::new();
-    let mut from_text = Map::new();
-    let mut verify = Map::new();
+    out.insert("argon2VerifyPinMs", number(median(kdf))?);
+    let mut unlock = Object::new();
+    let mut from_text = Object::new();
+    let mut verify = Object::new();
     for &n in sizes {
         let f = fixture(n)?;
-        let text = serde_json::to_string(&f.storage)?;
+        let text = f.storage.to_json_string();
         let (mut runs, mut text_runs, mut verify_runs) = (Vec::new(), Vec::new(), Vec::new());
         for _ in 0..5 {
             // As before the lazy unlock: load from a parsed snapshot, then unlock.
@@ -147,13 +154,13 @@ fn native(sizes: &[usize]) -> Result<Value, Failure> {
                 return Err(format!("unlocked {} of {n} passkeys", passkeys.len()).into());
             }
         }
-        unlock.insert(n.to_string(), json!(median(runs)));
-        from_text.insert(n.to_string(), json!(median(text_runs)));
-        verify.insert(n.to_string(), json!(median(verify_runs)));
+        unlock.insert(n.to_string(), number(median(runs))?);
+        from_text.insert(n.to_string(), number(median(text_runs))?);
+        verify.insert(n.to_string(), number(median(verify_runs))?);
     }
-    out.insert("sessionUnlockMs".into(), Value::Object(unlock));
-    out.insert("sessionUnlockFromTextMs".into(), Value::Object(from_text));
-    out.insert("verifyAllMs".into(), Value::Object(verify));
+    out.insert("sessionUnlockMs", unlock);
+    out.insert("sessionUnlockFromTextMs", from_text);
+    out.insert("verifyAllMs", verify);
     Ok(Value::Object(out))
 }
 
@@ -163,21 +170,20 @@ fn main() -> Result<(), Failure> {
         [cmd, n, path] if cmd == "fixture" => {
             let n: usize = n.parse()?;
             let f = fixture(n)?;
-            let value = json!({
-                "n": n,
-                "pin": TEST_PIN,
-                "sessionKey": f.session_key,
-                "localhost": f.localhost,
-                "storage": f.storage,
-            });
-            std::fs::write(path, serde_json::to_vec(&value)?)?;
+            let value = Object::new()
+                .with("n", n)
+                .with("pin", TEST_PIN)
+                .with("sessionKey", f.session_key)
+                .with("localhost", f.localhost.into_iter().collect::<Value>())
+                .with("storage", f.storage);
+            std::fs::write(path, value.to_json_string())?;
         }
         [cmd, path, sizes @ ..] if cmd == "native" => {
             let sizes = sizes
                 .iter()
                 .map(|s| s.parse())
                 .collect::<Result<Vec<usize>, _>>()?;
-            std::fs::write(path, serde_json::to_vec(&native(&sizes)?)?)?;
+            std::fs::write(path, native(&sizes)?.to_json_string())?;
         }
         _ => {
             return Err(

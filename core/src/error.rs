@@ -13,9 +13,10 @@ use thiserror::Error;
 /// ([WebIDL §2.8.1 error names](https://webidl.spec.whatwg.org/#idl-DOMException-error-names)).
 /// `TypeError` is a JS `TypeError`, not a `DOMException`.
 ///
-/// The serde derives serve only [`crate::host`]'s native-messaging frames (the native host, which
+/// The serde derives (`host` feature) serve only `core::host`'s native-messaging frames (the native host, which
 /// the wasm module does not link); the wasm side uses [`ErrorName::as_str`] / [`ErrorName::from_name`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "host", derive(serde::Serialize, serde::Deserialize))]
 pub enum ErrorName {
     /// A required member is missing or of the wrong type (WebIDL conversion failure).
     TypeError,

@@ -13,16 +13,19 @@ use crate::client::{CallerContext, Consent, Latchkey};
 use crate::clock::FixedClock;
 use crate::crypto::PrivateKey;
 use crate::error::ErrorName;
+#[cfg(feature = "host")]
 use crate::host::{self, RequestKind, ResponseFrame};
+use crate::json::{self, Object as JObject, Value as JValue};
 use crate::options::{parse_creation_options, parse_request_options};
 use crate::passkey::Passkey;
 use crate::rng::TestRng;
 use crate::store::{CredentialStore, MemoryStore, StoreWrite};
-use crate::vault::format::{EncryptedEntry, KdfSpec, UnlockMethod, VaultHeader};
+use crate::vault::format::{EncryptedEntry, EntryPayload, KdfSpec, UnlockMethod, VaultHeader};
 use crate::vault::keys::{Argon2Params, Pin, VaultKey};
 use crate::vault::{Commit, Vault, VaultError, ENTRY_PREFIX, HEADER_KEY, PREV_PREFIX};
 use p256::elliptic_curve::sec1::ToSec1Point;
-use serde_json::{Map, Value};
+#[cfg(feature = "host")]
+use serde_json::Value;
 use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
@@ -631,6 +634,8 @@ fn check_pkcs8_import(der: &[u8]) {
 /// `host_messages` target: [`host::parse_request`] on arbitrary bytes, and (first byte = request
 /// kind) [`host::parse_result`] and [`ResponseFrame`] on the rest. What is accepted re-serialises
 /// and re-parses to the same value; a refusal is a typed error whose answer frame serialises.
+/// (Built with the `host` feature: the native host protocol is not part of the wasm.)
+#[cfg(feature = "host")]
 pub fn host_messages(data: &[u8]) {
     match host::parse_request(data) {
         Ok(frame) => {
@@ -687,9 +692,20 @@ const PIN: &str = "1234";
 /// "Now" for every unlock (no deleted passkey is old enough to be purged).
 const NOW: u64 = T0;
 
+/// A storage snapshot: keys in order (as the fuzzer's edits pick them), last copy of a key wins.
+type Storage = BTreeMap<String, JValue>;
+
+/// The snapshot as the vault reads it.
+fn object(storage: &Storage) -> JObject {
+    storage
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.clone()))
+        .collect()
+}
+
 /// A storage snapshot to mutate, with what an unlock must find in it.
 struct Base {
-    storage: Map<String, Value>,
+    storage: Storage,
     /// The vault key's session form.
     session_key: String,
     /// Entry id → (credential id, deleted).
@@ -700,7 +716,7 @@ struct Base {
     vault_id: String,
 }
 
-fn apply(storage: &mut Map<String, Value>, commit: &Commit, cleanup: bool) {
+fn apply(storage: &mut Storage, commit: &Commit, cleanup: bool) {
     storage.extend(commit.set.clone());
     for k in &commit.remove {
         storage.remove(k);
@@ -712,8 +728,8 @@ fn apply(storage: &mut Map<String, Value>, commit: &Commit, cleanup: bool) {
     }
 }
 
-fn describe(storage: Map<String, Value>) -> Option<Base> {
-    let mut vault = Vault::load(&storage);
+fn describe(storage: Storage) -> Option<Base> {
+    let mut vault = Vault::load(&object(&storage));
     vault
         .unlock_with_pin(&Pin::new(PIN.into()), NOW, &mut TestRng::new(1))
         .ok()?;
@@ -752,12 +768,12 @@ fn bases() -> &'static [Base] {
     static BASES: OnceLock<Vec<Base>> = OnceLock::new();
     BASES.get_or_init(|| {
         let mut out = Vec::new();
-        if let Some(b) = serde_json::from_str(FROZEN_FAST).ok().and_then(describe) {
+        if let Some(b) = snapshot(FROZEN_FAST.as_bytes()).and_then(describe) {
             out.push(b);
         }
         let mut rng = TestRng::new(2026);
-        let mut storage = Map::new();
-        let mut vault = Vault::load(&storage);
+        let mut storage = Storage::new();
+        let mut vault = Vault::load(&object(&storage));
         let fast = Argon2Params {
             memory_kib: 64,
             iterations: 1,
@@ -814,21 +830,31 @@ fn bases() -> &'static [Base] {
 pub fn vault_base_snapshots() -> Vec<String> {
     bases()
         .iter()
-        .map(|b| Value::Object(b.storage.clone()).to_string())
+        .map(|b| object(&b.storage).to_json_string())
         .collect()
 }
 
-/// Paths to the leaves of `v` (object members and array items).
-fn leaves(v: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+/// A storage snapshot's text (`None` unless it is a JSON object).
+fn snapshot(text: &[u8]) -> Option<Storage> {
+    match json::parse_bytes(text).ok()? {
+        JValue::Object(o) => Some(o.into_iter().collect()),
+        _ => None,
+    }
+}
+
+/// Paths to the leaves of `v` (object members in key order, and array items).
+fn leaves(v: &JValue, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     match v {
-        Value::Object(m) => {
-            for (k, x) in m {
+        JValue::Object(m) => {
+            // Key order (and the last of a repeated key), whatever order the members are in.
+            let members: BTreeMap<&String, &JValue> = m.iter().collect();
+            for (k, x) in members {
                 path.push(k.clone());
                 leaves(x, path, out);
                 path.pop();
             }
         }
-        Value::Array(a) => {
+        JValue::Array(a) => {
             for (i, x) in a.iter().enumerate() {
                 path.push(i.to_string());
                 leaves(x, path, out);
@@ -839,10 +865,10 @@ fn leaves(v: &Value, path: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
     }
 }
 
-fn at<'v>(v: &'v mut Value, path: &[String]) -> Option<&'v mut Value> {
+fn at<'v>(v: &'v mut JValue, path: &[String]) -> Option<&'v mut JValue> {
     path.iter().try_fold(v, |v, p| match v {
-        Value::Object(m) => m.get_mut(p),
-        Value::Array(a) => p.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
+        JValue::Object(m) => m.get_mut(p),
+        JValue::Array(a) => p.parse::<usize>().ok().and_then(|i| a.get_mut(i)),
         _ => None,
     })
 }
@@ -850,7 +876,7 @@ fn at<'v>(v: &'v mut Value, path: &[String]) -> Option<&'v mut Value> {
 const NUMBERS: [i64; 12] = [0, 1, 2, 7, 8, 19, 32, 63, 64, 65, 128, -1];
 
 /// Applies one structured edit to `storage`.
-fn edit(storage: &mut Map<String, Value>, input: &mut Input<'_>) {
+fn edit(storage: &mut Storage, input: &mut Input<'_>) {
     let keys: Vec<String> = storage.keys().cloned().collect();
     if keys.is_empty() {
         return;
@@ -872,7 +898,7 @@ fn edit(storage: &mut Map<String, Value>, input: &mut Input<'_>) {
         }
         1 => {
             // Flip one bit of a base64url member's bytes (or of the text itself).
-            if let Some(Value::String(s)) = storage.get_mut(&key).and_then(|v| at(v, &path)) {
+            if let Some(JValue::String(s)) = storage.get_mut(&key).and_then(|v| at(v, &path)) {
                 let mut bytes = b64url::decode(s).unwrap_or_else(|_| s.clone().into_bytes());
                 if !bytes.is_empty() {
                     let i = input.below(bytes.len() * 8);
@@ -884,18 +910,18 @@ fn edit(storage: &mut Map<String, Value>, input: &mut Input<'_>) {
         2 => {
             // A number leaf (KDF parameters, versions, times) set to an edge value.
             if let Some(v) = storage.get_mut(&key).and_then(|v| at(v, &path)) {
-                *v = Value::from(NUMBERS[input.below(NUMBERS.len())]);
+                *v = JValue::from(NUMBERS[input.below(NUMBERS.len())]);
             }
         }
         3 => {
             // Another JSON type.
             if let Some(v) = storage.get_mut(&key).and_then(|v| at(v, &path)) {
                 *v = match input.below(5) {
-                    0 => Value::Null,
-                    1 => Value::Bool(true),
-                    2 => Value::String(String::new()),
-                    3 => Value::Array(vec![]),
-                    _ => Value::Object(Map::new()),
+                    0 => JValue::Null,
+                    1 => JValue::Bool(true),
+                    2 => JValue::String(String::new()),
+                    3 => JValue::Array(vec![]),
+                    _ => JValue::Object(JObject::new()),
                 };
             }
         }
@@ -924,14 +950,14 @@ fn edit(storage: &mut Map<String, Value>, input: &mut Input<'_>) {
         5 => {
             // Remove the member at the end of the path.
             if let Some((last, parent)) = path.split_last() {
-                if let Some(Value::Object(m)) = storage.get_mut(&key).and_then(|v| at(v, parent)) {
+                if let Some(JValue::Object(m)) = storage.get_mut(&key).and_then(|v| at(v, parent)) {
                     m.remove(last);
                 }
             }
         }
         6 => {
             // Truncate a string.
-            if let Some(Value::String(s)) = storage.get_mut(&key).and_then(|v| at(v, &path)) {
+            if let Some(JValue::String(s)) = storage.get_mut(&key).and_then(|v| at(v, &path)) {
                 let keep = input.below(s.len() + 1);
                 let cut = (0..=keep)
                     .rev()
@@ -943,8 +969,8 @@ fn edit(storage: &mut Map<String, Value>, input: &mut Input<'_>) {
         7 => {
             // An unknown member next to the leaf.
             if let Some((_, parent)) = path.split_last() {
-                if let Some(Value::Object(m)) = storage.get_mut(&key).and_then(|v| at(v, parent)) {
-                    m.insert("x-unknown".into(), Value::from(input.byte()));
+                if let Some(JValue::Object(m)) = storage.get_mut(&key).and_then(|v| at(v, parent)) {
+                    m.insert("x-unknown", u32::from(input.byte()));
                 }
             }
         }
@@ -966,11 +992,11 @@ fn edit(storage: &mut Map<String, Value>, input: &mut Input<'_>) {
                 .enumerate()
             {
                 if which == 2 || which == i {
-                    if let Some(Value::Object(kdf)) = storage
-                        .get_mut(*k)
-                        .and_then(|h| h.pointer_mut("/unlock/0/kdf"))
+                    let path = ["unlock", "0", "kdf"].map(String::from);
+                    if let Some(JValue::Object(kdf)) =
+                        storage.get_mut(*k).and_then(|h| at(h, &path))
                     {
-                        kdf.insert(field.into(), Value::from(value));
+                        kdf.insert(field, value);
                     }
                 }
             }
@@ -979,13 +1005,17 @@ fn edit(storage: &mut Map<String, Value>, input: &mut Input<'_>) {
 }
 
 /// True when every PIN method of `header` derives cheaply (or is refused before deriving).
-fn cheap_kdf(header: Option<&Value>) -> bool {
-    let Some(Value::Array(methods)) = header.and_then(|h| h.get("unlock")) else {
+fn cheap_kdf(header: Option<&JValue>) -> bool {
+    let Some(JValue::Array(methods)) = header.and_then(|h| h.get("unlock")) else {
         return true;
     };
     methods.iter().all(|m| {
-        let kdf = &m["kdf"];
-        let n = |k: &str| kdf[k].as_u64().unwrap_or(0);
+        let kdf = m.get("kdf");
+        let n = |k: &str| {
+            kdf.and_then(|kdf| kdf.get(k))
+                .and_then(JValue::as_u64)
+                .unwrap_or(0)
+        };
         n("memoryKiB")
             .saturating_mul(n("iterations"))
             .saturating_mul(n("parallelism"))
@@ -1011,7 +1041,7 @@ pub fn vault(data: &[u8]) {
     let bases = bases();
     let (storage, base) = if mode % 4 == 0 {
         let rest = input.take(usize::MAX);
-        let Ok(storage) = serde_json::from_slice::<Map<String, Value>>(rest) else {
+        let Some(storage) = snapshot(rest) else {
             return;
         };
         (storage, None)
@@ -1040,7 +1070,7 @@ pub fn vault(data: &[u8]) {
     };
     for key in session_keys {
         // The service worker's path: the snapshot's text, a lazy unlock, then the verification.
-        let text = serde_json::to_string(&storage).unwrap_or_default();
+        let text = object(&storage).to_json_string();
         let loaded = Vault::load_json(&text);
         assert!(loaded.is_ok(), "a storage snapshot's text does not load");
         let Ok(mut vault) = loaded else {
@@ -1058,7 +1088,7 @@ pub fn vault(data: &[u8]) {
     if headers.iter().all(|h| cheap_kdf(*h)) {
         let right = input.byte() % 4 != 0;
         let pin = Pin::new(if right { PIN } else { "4321" }.into());
-        let mut vault = Vault::load(&storage);
+        let mut vault = Vault::load(&object(&storage));
         let result = vault.unlock_with_pin(&pin, NOW, &mut TestRng::new(4));
         let result = verify_all(&mut vault, result);
         if !right {
@@ -1072,12 +1102,12 @@ pub fn vault(data: &[u8]) {
 }
 
 /// Headers and entries decoded on their own: typed errors, and what parses round-trips.
-fn decode_values(storage: &Map<String, Value>) {
+fn decode_values(storage: &Storage) {
     for (k, v) in storage {
         if k.starts_with(HEADER_KEY) {
             if let Ok(h) = VaultHeader::from_value(v) {
                 assert_eq!(
-                    VaultHeader::from_value(&h.to_value()).as_ref(),
+                    VaultHeader::from_value(&h.to_json()).as_ref(),
                     Ok(&h),
                     "a header does not round-trip"
                 );
@@ -1087,10 +1117,17 @@ fn decode_values(storage: &Map<String, Value>) {
             .or_else(|| k.strip_prefix(PREV_PREFIX))
         {
             match EncryptedEntry::from_value(v, id) {
-                Ok(e) => assert_eq!(
-                    EncryptedEntry::from_value(&e.to_value(), id).as_ref(),
-                    Ok(&e)
-                ),
+                Ok(e) => {
+                    assert_eq!(
+                        EncryptedEntry::from_value(&e.to_json(), id).as_ref(),
+                        Ok(&e)
+                    );
+                    assert_eq!(
+                        EncryptedEntry::from_json(&v.to_json_string(), id).as_ref(),
+                        Ok(&e),
+                        "an entry reads the same from its text"
+                    );
+                }
                 Err(e) => assert!(matches!(
                     e,
                     VaultError::Tampered(_) | VaultError::UnsupportedVersion(_)
@@ -1103,7 +1140,7 @@ fn decode_values(storage: &Map<String, Value>) {
 /// Entries opened directly with the base's key: what authenticates under an entry id is that
 /// entry's passkey (its current or kept previous version), never another one; anything else is
 /// `Tampered`.
-fn open_entries(storage: &Map<String, Value>, base: &Base) {
+fn open_entries(storage: &Storage, base: &Base) {
     let Ok(key) = VaultKey::from_session_string(&base.session_key) else {
         return;
     };
@@ -1118,11 +1155,20 @@ fn open_entries(storage: &Map<String, Value>, base: &Base) {
             continue;
         };
         match entry.open(&key, &base.vault_id) {
-            Ok(payload) => assert_eq!(
-                Some(&payload.record.credential_id),
-                base.entries.get(id).map(|e| &e.0),
-                "entry {id} opened to another passkey"
-            ),
+            Ok(payload) => {
+                assert_eq!(
+                    Some(&payload.record.credential_id),
+                    base.entries.get(id).map(|e| &e.0),
+                    "entry {id} opened to another passkey"
+                );
+                // What a payload decodes to, it writes back to the same record.
+                let again = EntryPayload::from_json_bytes(payload.to_json_string().as_bytes());
+                assert_eq!(
+                    again.as_ref(),
+                    Ok(&payload),
+                    "a payload does not round-trip"
+                );
+            }
             Err(e) => assert!(matches!(e, VaultError::Tampered(_)), "opening {k}: {e:?}"),
         }
     }
@@ -1176,7 +1222,7 @@ fn verify_all(
 }
 
 fn check_unlock(
-    storage: &Map<String, Value>,
+    storage: &Storage,
     base: Option<&Base>,
     vault: &Vault,
     result: Result<(Commit, Vec<Passkey>), VaultError>,
@@ -1322,6 +1368,7 @@ mod tests {
         replay("keys", 3, keys);
     }
 
+    #[cfg(feature = "host")]
     #[test]
     fn host_messages_corpus_replays() {
         replay("host_messages", 5, host_messages);
@@ -1335,6 +1382,7 @@ mod tests {
 
     /// The `frames` corpus (native host framing) through the request parser; the whole serve
     /// loop replays it in native-host's tests.
+    #[cfg(feature = "host")]
     #[test]
     fn frames_corpus_parses() {
         replay("frames", 3, |mut d| {

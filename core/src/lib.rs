@@ -19,6 +19,8 @@ pub mod crypto;
 pub mod error;
 #[doc(hidden)]
 pub mod fuzzing;
+/// The native host's protocol (`host` feature: native-host and the fuzz targets; not in the wasm).
+#[cfg(feature = "host")]
 pub mod host;
 pub mod json;
 pub mod options;

@@ -13,9 +13,9 @@
 use crate::b64url;
 use crate::cose::ES256;
 use crate::crypto::{CryptoError, PrivateKey};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use crate::json::{self, JsonError, Object, Value};
 use thiserror::Error;
-use zeroize::Zeroize;
+use zeroize::{Zeroize, Zeroizing};
 
 /// The record format version this code writes and reads.
 pub const RECORD_VERSION: u32 = 1;
@@ -129,21 +129,9 @@ impl std::fmt::Debug for SecretString {
     }
 }
 
-impl Serialize for SecretString {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&self.0)
-    }
-}
-
-impl<'de> Deserialize<'de> for SecretString {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        String::deserialize(deserializer).map(Self)
-    }
-}
-
-/// The stored JSON form of a [`Passkey`], format version 1. Member order is the order written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// The stored JSON form of a [`Passkey`], format version 1. Member order is the order written
+/// ([`PasskeyRecord::write_json`]); [`PasskeyRecord::from_json`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PasskeyRecord {
     /// Format version, `1`.
     pub v: u32,
@@ -161,7 +149,6 @@ pub struct PasskeyRecord {
     pub user_display_name: String,
     /// The user's own name for the passkey; absent when unset (added in place: format 1 readers
     /// ignore unknown members).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
     /// COSE algorithm (-7).
     pub alg: i64,
@@ -173,6 +160,216 @@ pub struct PasskeyRecord {
     pub last_used: Option<u64>,
     /// Signature counter.
     pub sign_count: u32,
+}
+
+/// Starts member `key` of an object being written (`first`: no comma before it).
+fn member(out: &mut String, first: bool, key: &str) {
+    if !first {
+        out.push(',');
+    }
+    json::write_string(out, key);
+    out.push(':');
+}
+
+/// A required `u32` member (serde's `u32`: a non-negative integer in range).
+///
+/// # Errors
+/// `Missing` or `WrongType`.
+pub(crate) fn req_u32(o: &Object, key: &str) -> Result<u32, JsonError> {
+    u32::try_from(o.req_u64(key)?).map_err(|_| wrong(key, "an integer from 0 to 4294967295"))
+}
+
+impl PasskeyRecord {
+    /// Appends the record's JSON text to `out`: `v, credentialId, rpId, rpName, userHandle,
+    /// userName, userDisplayName, [label], alg, privateKey, created, lastUsed, signCount` (the
+    /// order format 1 has always been written in; `label` only when set, `lastUsed` as a number or
+    /// `null`). The private key is written straight into `out`, never into a [`Value`], so the
+    /// only copy is the caller's buffer (a `Zeroizing` one in [`PasskeyRecord::to_json_string`]
+    /// and for vault entries).
+    pub fn write_json(&self, out: &mut String) {
+        out.push('{');
+        member(out, true, "v");
+        Value::from(self.v).write_to(out);
+        member(out, false, "credentialId");
+        json::write_string(out, &self.credential_id);
+        member(out, false, "rpId");
+        json::write_string(out, &self.rp_id);
+        member(out, false, "rpName");
+        json::write_string(out, &self.rp_name);
+        member(out, false, "userHandle");
+        json::write_string(out, &self.user_handle);
+        member(out, false, "userName");
+        json::write_string(out, &self.user_name);
+        member(out, false, "userDisplayName");
+        json::write_string(out, &self.user_display_name);
+        if let Some(label) = &self.label {
+            member(out, false, "label");
+            json::write_string(out, label);
+        }
+        member(out, false, "alg");
+        Value::from(self.alg).write_to(out);
+        member(out, false, "privateKey");
+        json::write_string(out, self.private_key.expose());
+        member(out, false, "created");
+        Value::from(self.created).write_to(out);
+        member(out, false, "lastUsed");
+        Value::from(self.last_used).write_to(out);
+        member(out, false, "signCount");
+        Value::from(self.sign_count).write_to(out);
+        out.push('}');
+    }
+
+    /// Room for the record's JSON text (so writing it does not reallocate and leave copies of
+    /// the private key behind).
+    pub(crate) fn json_capacity(&self) -> usize {
+        // Member names, punctuation and numbers take well under 256 bytes; strings may double
+        // when escaped (only control characters grow more, and they cannot be in base64url).
+        256 + 2
+            * (self.credential_id.len()
+                + self.rp_id.len()
+                + self.rp_name.len()
+                + self.user_handle.len()
+                + self.user_name.len()
+                + self.user_display_name.len()
+                + self.label.as_ref().map_or(0, String::len))
+            + self.private_key.expose().len()
+    }
+
+    /// The record's JSON text ([`PasskeyRecord::write_json`]), zeroized on drop.
+    #[must_use]
+    pub fn to_json_string(&self) -> Zeroizing<String> {
+        let mut out = Zeroizing::new(String::with_capacity(self.json_capacity()));
+        self.write_json(&mut out);
+        out
+    }
+
+    /// Reads a record. Takes the value so every string (the private key above all) is moved out
+    /// of it, not copied. As format 1 has always been read: unknown members are ignored; `label`
+    /// and `lastUsed` may be absent or `null`; every other member is required with its type (`v`
+    /// and `signCount` integers from 0 to 2³²−1, `created` from 0 to 2⁶⁴−1, `alg` a 64-bit
+    /// integer). A repeated member counts once, the last (see
+    /// [`PasskeyRecord::from_json_once`]). `v` and `alg` are checked by [`Passkey::from_record`].
+    ///
+    /// # Errors
+    /// [`JsonError::Missing`] / [`JsonError::WrongType`] naming the member.
+    pub fn from_json(value: Value) -> Result<Self, JsonError> {
+        Self::read(value, false)
+    }
+
+    /// [`PasskeyRecord::from_json`], except that a member given twice is an error (what serde's
+    /// derive did for records read straight from text: inside vault entries).
+    ///
+    /// # Errors
+    /// As [`PasskeyRecord::from_json`].
+    pub fn from_json_once(value: Value) -> Result<Self, JsonError> {
+        Self::read(value, true)
+    }
+
+    fn read(value: Value, once: bool) -> Result<Self, JsonError> {
+        const NAMES: [&str; 13] = [
+            "v",
+            "credentialId",
+            "rpId",
+            "rpName",
+            "userHandle",
+            "userName",
+            "userDisplayName",
+            "label",
+            "alg",
+            "privateKey",
+            "created",
+            "lastUsed",
+            "signCount",
+        ];
+        let Value::Object(o) = value else {
+            return Err(not_an_object());
+        };
+        let mut m: [Option<Value>; 13] = Default::default();
+        for (key, value) in o {
+            let Some(i) = NAMES.iter().position(|n| *n == key) else {
+                continue;
+            };
+            if once && m[i].is_some() {
+                return Err(repeated(key));
+            }
+            m[i] = Some(value);
+        }
+        let [v, credential_id, rp_id, rp_name, user_handle, user_name, user_display_name, label, alg, private_key, created, last_used, sign_count] =
+            m;
+        Ok(Self {
+            private_key: SecretString(string(private_key, "privateKey")?),
+            v: int_u32(v, "v")?,
+            credential_id: string(credential_id, "credentialId")?,
+            rp_id: string(rp_id, "rpId")?,
+            rp_name: string(rp_name, "rpName")?,
+            user_handle: string(user_handle, "userHandle")?,
+            user_name: string(user_name, "userName")?,
+            user_display_name: string(user_display_name, "userDisplayName")?,
+            label: optional(label)
+                .map(|l| string(Some(l), "label"))
+                .transpose()?,
+            alg: required(alg, "alg")?
+                .as_i64()
+                .ok_or_else(|| wrong("alg", "an integer"))?,
+            created: int_u64(created, "created")?,
+            last_used: optional(last_used)
+                .map(|l| int_u64(Some(l), "lastUsed"))
+                .transpose()?,
+            sign_count: int_u32(sign_count, "signCount")?,
+        })
+    }
+}
+
+// Typed members taken out of a parsed object (owned, so strings are moved, not copied).
+
+pub(crate) fn wrong(member: &str, expected: &'static str) -> JsonError {
+    JsonError::WrongType {
+        member: member.to_owned(),
+        expected,
+    }
+}
+
+pub(crate) fn not_an_object() -> JsonError {
+    wrong("value", "an object")
+}
+
+/// A member given twice where the form allows it once.
+pub(crate) fn repeated(member: String) -> JsonError {
+    JsonError::WrongType {
+        member,
+        expected: "given only once",
+    }
+}
+
+pub(crate) fn required(value: Option<Value>, member: &str) -> Result<Value, JsonError> {
+    value.ok_or_else(|| JsonError::Missing {
+        member: member.to_owned(),
+    })
+}
+
+/// Absent or `null` is `None`.
+pub(crate) fn optional(value: Option<Value>) -> Option<Value> {
+    value.filter(|v| !v.is_null())
+}
+
+pub(crate) fn string(value: Option<Value>, member: &str) -> Result<String, JsonError> {
+    match required(value, member)? {
+        Value::String(s) => Ok(s),
+        _ => Err(wrong(member, "a string")),
+    }
+}
+
+pub(crate) fn int_u64(value: Option<Value>, member: &str) -> Result<u64, JsonError> {
+    required(value, member)?
+        .as_u64()
+        .ok_or_else(|| wrong(member, "a non-negative integer"))
+}
+
+pub(crate) fn int_u32(value: Option<Value>, member: &str) -> Result<u32, JsonError> {
+    required(value, member)?
+        .as_u64()
+        .and_then(|u| u32::try_from(u).ok())
+        .ok_or_else(|| wrong(member, "an integer from 0 to 4294967295"))
 }
 
 impl Passkey {
@@ -270,7 +467,7 @@ mod tests {
 
     #[test]
     fn frozen_v1_record_still_loads_and_round_trips() {
-        let record: PasskeyRecord = serde_json::from_str(FROZEN_V1).unwrap();
+        let record: PasskeyRecord = read(FROZEN_V1).unwrap();
         let passkey = Passkey::from_record(record).unwrap();
         assert_eq!(passkey.credential_id, (0u8..16).collect::<Vec<_>>());
         assert_eq!(passkey.rp_id, "example.com");
@@ -284,33 +481,115 @@ mod tests {
         assert_eq!(passkey.sign_count, 0);
         let cose = passkey.private_key.cose_key();
         assert_eq!(cose.x[..4], [0xaf, 0xef, 0xa1, 0x6f]);
-        assert_eq!(
-            serde_json::to_string(&passkey.to_record()).unwrap(),
-            FROZEN_V1
-        );
+        assert_eq!(*passkey.to_record().to_json_string(), FROZEN_V1);
     }
 
     #[test]
     fn last_used_is_written_as_a_number_or_null() {
-        let record: PasskeyRecord = serde_json::from_str(FROZEN_V1).unwrap();
+        let record: PasskeyRecord = read(FROZEN_V1).unwrap();
         let mut passkey = Passkey::from_record(record).unwrap();
         passkey.last_used_ms = Some(1_700_000_000_123);
-        let json = serde_json::to_string(&passkey.to_record()).unwrap();
+        let json = passkey.to_record().to_json_string();
         assert!(
             json.contains(r#""lastUsed":1700000000123,"signCount":0}"#),
-            "{json}"
+            "{}",
+            *json
         );
     }
 
     #[test]
     fn unknown_members_are_ignored() {
         let json = FROZEN_V1.replace(r#""v":1,"#, r#""v":1,"future":{"x":[1,2]},"#);
-        let record: PasskeyRecord = serde_json::from_str(&json).unwrap();
+        let record: PasskeyRecord = read(&json).unwrap();
         assert!(Passkey::from_record(record).is_ok());
     }
 
+    fn read(text: &str) -> Result<PasskeyRecord, JsonError> {
+        PasskeyRecord::from_json(json::parse(text).unwrap())
+    }
+
+    /// What serde's derive accepted, this accepts, and the other way round (checked against the
+    /// rules it had: `label`/`lastUsed` optional, null = absent; every other member required and
+    /// typed; integers in their Rust type's range).
+    #[test]
+    fn member_rules_are_those_of_format_1() {
+        let base: serde_json::Value = serde_json::from_str(FROZEN_V1).unwrap();
+        let with = |member: &str, v: Option<serde_json::Value>| {
+            let mut o = base.as_object().unwrap().clone();
+            match v {
+                Some(v) => o.insert(member.into(), v),
+                None => o.remove(member),
+            };
+            read(&serde_json::Value::Object(o).to_string())
+        };
+        use serde_json::json;
+        // Optional members: absent or null.
+        for m in ["label", "lastUsed"] {
+            assert!(with(m, None).is_ok(), "{m} absent");
+            assert!(with(m, Some(json!(null))).is_ok(), "{m} null");
+        }
+        assert_eq!(
+            with("label", Some(json!("work"))).unwrap().label.as_deref(),
+            Some("work")
+        );
+        assert!(with("label", Some(json!(5))).is_err());
+        assert_eq!(with("lastUsed", Some(json!(7))).unwrap().last_used, Some(7));
+        assert!(with("lastUsed", Some(json!(-1))).is_err());
+        assert!(with("lastUsed", Some(json!(1.5))).is_err());
+        // Required members: absent, null or of another type is an error naming it.
+        for m in [
+            "v",
+            "credentialId",
+            "rpId",
+            "rpName",
+            "userHandle",
+            "userName",
+            "userDisplayName",
+            "alg",
+            "privateKey",
+            "created",
+            "signCount",
+        ] {
+            assert_eq!(
+                with(m, None).unwrap_err(),
+                JsonError::Missing { member: m.into() }
+            );
+            for bad in [json!(null), json!([]), json!({}), json!(true)] {
+                let err = with(m, Some(bad.clone())).unwrap_err();
+                assert!(
+                    matches!(&err, JsonError::WrongType { member, .. } if member == m),
+                    "{m} = {bad}: {err:?}"
+                );
+            }
+        }
+        // Integer ranges: u32 for v / signCount, u64 for created, i64 for alg.
+        assert!(with("v", Some(json!(4_294_967_296u64))).is_err());
+        assert_eq!(
+            with("v", Some(json!(4_294_967_295u64))).unwrap().v,
+            u32::MAX
+        );
+        assert!(with("signCount", Some(json!(-1))).is_err());
+        assert!(with("signCount", Some(json!(4_294_967_296u64))).is_err());
+        assert!(with("created", Some(json!(-1))).is_err());
+        assert!(with("created", Some(json!(1e3))).is_err());
+        assert_eq!(
+            with("created", Some(json!(u64::MAX))).unwrap().created,
+            u64::MAX
+        );
+        assert!(with("alg", Some(json!(9_223_372_036_854_775_808u64))).is_err());
+        assert_eq!(with("alg", Some(json!(i64::MIN))).unwrap().alg, i64::MIN);
+        assert!(with("alg", Some(json!("-7"))).is_err());
+        assert!(read("[]").is_err());
+        // Strings with escapes round-trip.
+        let odd = with("userDisplayName", Some(json!("A \"quoted\"\n\u{1} é ✓"))).unwrap();
+        let again = read(&odd.to_json_string()).unwrap();
+        assert_eq!(again, odd);
+        let serde_view: serde_json::Value = serde_json::from_str(&odd.to_json_string()).unwrap();
+        assert_eq!(serde_view["userDisplayName"], "A \"quoted\"\n\u{1} é ✓");
+    }
+
     fn record_with(f: impl FnOnce(&mut PasskeyRecord)) -> Result<Passkey, PasskeyError> {
-        let mut record: PasskeyRecord = serde_json::from_str(FROZEN_V1).unwrap();
+        let mut record: PasskeyRecord = read(FROZEN_V1).unwrap();
         f(&mut record);
         Passkey::from_record(record)
     }
@@ -350,12 +629,12 @@ mod tests {
             PasskeyError::PrivateKey(_)
         ));
         // Missing members fail at deserialization.
-        assert!(serde_json::from_str::<PasskeyRecord>(r#"{"v":1,"credentialId":"AAAA"}"#).is_err());
+        assert!(read(r#"{"v":1,"credentialId":"AAAA"}"#).is_err());
     }
 
     #[test]
     fn debug_prints_no_key_material() {
-        let record: PasskeyRecord = serde_json::from_str(FROZEN_V1).unwrap();
+        let record: PasskeyRecord = read(FROZEN_V1).unwrap();
         let pkcs8 = record.private_key.expose().to_owned();
         let record_debug = format!("{record:?}");
         let passkey = Passkey::from_record(record).unwrap();

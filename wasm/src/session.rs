@@ -7,7 +7,7 @@ use latchkey_core::b64url;
 use latchkey_core::client::{request_rp_id, CallerContext, Consent, Latchkey as Core};
 use latchkey_core::clock::Clock;
 use latchkey_core::error::{error_json, WebAuthnError};
-use latchkey_core::json;
+use latchkey_core::json::{self, JsonError, Object, Value};
 use latchkey_core::options::{parse_creation_options, parse_request_options};
 use latchkey_core::passkey::Passkey;
 use latchkey_core::rng::Rng;
@@ -16,12 +16,57 @@ use latchkey_core::vault::keys::{Argon2Params, Kek, Pin};
 use latchkey_core::vault::{
     unlock_delay_ms, Commit, Vault, VaultError, VaultState, MAX_LABEL_CHARS,
 };
-use serde::{Deserialize, Serialize};
-use serde_json::{json, Map, Value};
 use std::collections::BTreeSet;
 
-/// Which passkey the user picked on get, and what the user did:
-/// `{credentialId?, userPresent?, userVerified?}` (absent: none / `false`).
+/// The members of an object the service worker built: each of `known` at most once (a repeated
+/// one is an error, as serde's derive had it), and, when `only_known`, nothing else.
+fn members<'a>(
+    value: &'a Value,
+    known: &[&str],
+    only_known: bool,
+) -> Result<&'a Object, JsonError> {
+    let o = value.expect_object("value")?;
+    let mut seen: Vec<&str> = Vec::with_capacity(known.len());
+    for key in o.keys() {
+        if !known.contains(&key.as_str()) {
+            if only_known {
+                return Err(JsonError::WrongType {
+                    member: key.clone(),
+                    expected: "absent (not a known member)",
+                });
+            }
+        } else if seen.contains(&key.as_str()) {
+            return Err(JsonError::WrongType {
+                member: key.clone(),
+                expected: "given only once",
+            });
+        } else {
+            seen.push(key);
+        }
+    }
+    Ok(o)
+}
+
+/// A `bool` member that may be absent (`false`), but not `null` (serde's `#[serde(default)]`).
+fn default_false(o: &Object, key: &str) -> Result<bool, JsonError> {
+    match o.get(key) {
+        None => Ok(false),
+        Some(v) => v.as_bool().ok_or_else(|| JsonError::WrongType {
+            member: key.to_owned(),
+            expected: "a boolean",
+        }),
+    }
+}
+
+/// A required `u32` member.
+fn req_u32(o: &Object, key: &str) -> Result<u32, JsonError> {
+    u32::try_from(o.req_u64(key)?).map_err(|_| JsonError::WrongType {
+        member: key.to_owned(),
+        expected: "an integer from 0 to 4294967295",
+    })
+}
+
+/// Which passkey the user picked on get, and what the user did.
 #[derive(Debug)]
 struct Selection {
     credential_id: Option<String>,
@@ -30,36 +75,46 @@ struct Selection {
 }
 
 impl Selection {
-    fn from_json(value: &json::Value) -> Result<Self, json::JsonError> {
-        let o = value.expect_object("value")?;
-        // A boolean that may be absent (false) but not null.
-        let flag = |key: &str| match o.get(key) {
-            None => Ok(false),
-            Some(v) => v.as_bool().ok_or(json::JsonError::WrongType {
-                member: key.to_owned(),
-                expected: "a boolean",
-            }),
-        };
+    /// `{credentialId?, userPresent?, userVerified?}`: `credentialId` may be absent or `null`, the
+    /// flags absent (`false`); unknown members are ignored.
+    fn from_json(value: &Value) -> Result<Self, JsonError> {
+        let o = members(
+            value,
+            &["credentialId", "userPresent", "userVerified"],
+            false,
+        )?;
         Ok(Self {
             credential_id: o.opt_str("credentialId")?.map(str::to_owned),
-            user_present: flag("userPresent")?,
-            user_verified: flag("userVerified")?,
+            user_present: default_false(o, "userPresent")?,
+            user_verified: default_false(o, "userVerified")?,
         })
     }
 }
 
 /// Argon2id parameters a caller may pass to `createVault` (benchmarks, tests); `null` = defaults.
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+#[derive(Debug)]
 struct KdfChoice {
-    #[serde(rename = "memoryKiB")]
     memory_kib: u32,
     iterations: u32,
     parallelism: u32,
 }
 
-#[derive(Debug, Serialize)]
-#[serde(rename_all = "camelCase")]
+impl KdfChoice {
+    /// `null`, or exactly `{memoryKiB, iterations, parallelism}` (integers from 0 to 2³²−1).
+    fn from_json(value: &Value) -> Result<Option<Self>, JsonError> {
+        if value.is_null() {
+            return Ok(None);
+        }
+        let o = members(value, &["memoryKiB", "iterations", "parallelism"], true)?;
+        Ok(Some(Self {
+            memory_kib: req_u32(o, "memoryKiB")?,
+            iterations: req_u32(o, "iterations")?,
+            parallelism: req_u32(o, "parallelism")?,
+        }))
+    }
+}
+
+#[derive(Debug)]
 struct PasskeySummary<'a> {
     credential_id: String,
     rp_id: &'a str,
@@ -72,6 +127,24 @@ struct PasskeySummary<'a> {
     deleted_at: Option<u64>,
 }
 
+impl PasskeySummary<'_> {
+    /// `{credentialId, rpId, rpName, userName, userDisplayName, label, created, lastUsed,
+    /// deletedAt}` (`label`, `lastUsed`, `deletedAt` may be `null`).
+    fn to_json(&self) -> Value {
+        Object::with_capacity(9)
+            .with("credentialId", self.credential_id.as_str())
+            .with("rpId", self.rp_id)
+            .with("rpName", self.rp_name)
+            .with("userName", self.user_name)
+            .with("userDisplayName", self.user_display_name)
+            .with("label", self.label)
+            .with("created", self.created)
+            .with("lastUsed", self.last_used)
+            .with("deletedAt", self.deleted_at)
+            .into()
+    }
+}
+
 /// An error for the envelope: a WebAuthn error (page-facing name) or a vault error.
 #[derive(Debug)]
 struct Fail {
@@ -81,8 +154,8 @@ struct Fail {
 
 impl Fail {
     /// `{"name","message"}`: the JSON form of [`WebAuthnError::to_json`], for vault errors too.
-    fn to_json(&self) -> json::Value {
-        json::Value::Object(error_json(&self.name, &self.message))
+    fn to_json(&self) -> Value {
+        Value::Object(error_json(&self.name, &self.message))
     }
 }
 
@@ -120,7 +193,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
     pub fn new(rng: R, clock: C) -> Self {
         Self {
             core: Core::new(MemoryStore::new(), rng, clock),
-            vault: Vault::load(&Map::new()),
+            vault: Vault::load(&Object::new()),
             metadata_pending: BTreeSet::new(),
         }
     }
@@ -147,23 +220,29 @@ impl<R: Rng, C: Clock> Session<R, C> {
     }
 
     fn status_value(&self) -> Value {
-        json!({
-            "state": self.vault.state(),
-            "headerState": self.vault.header_state(),
-            "headerProblem": self.vault.header_problem(),
-            "count": self.count(),
-            "unverified": self.vault.unverified(),
-            "damaged": self.vault.damaged(),
-            "recovered": self.vault.recovered(),
-            "deleted": self.vault.deleted().len(),
-            "unlockMethods": self.vault.unlock_methods(),
-        })
+        let issues = |list: &[latchkey_core::vault::EntryIssue]| {
+            Value::Array(list.iter().map(|i| i.to_json()).collect())
+        };
+        Object::with_capacity(9)
+            .with("state", self.vault.state().as_str())
+            .with("headerState", self.vault.header_state().as_str())
+            .with("headerProblem", self.vault.header_problem())
+            .with("count", self.count())
+            .with("unverified", self.vault.unverified())
+            .with("damaged", issues(self.vault.damaged()))
+            .with("recovered", issues(self.vault.recovered()))
+            .with("deleted", self.vault.deleted().len())
+            .with(
+                "unlockMethods",
+                self.vault.unlock_methods().into_iter().collect::<Value>(),
+            )
+            .into()
     }
 
     /// `{state, headerState, headerProblem, count, unverified, damaged, recovered, deleted,
     /// unlockMethods}`.
     pub fn status(&self) -> String {
-        envelope::<Value>(Ok(self.status_value()))
+        envelope(Ok(self.status_value()))
     }
 
     /// Number of passkeys (unlocked only): the live ones opened so far plus the entries not
@@ -214,19 +293,23 @@ impl<R: Rng, C: Clock> Session<R, C> {
             let max = usize::try_from(max_entries).unwrap_or(usize::MAX).max(1);
             let (commit, passkeys) = self.vault.verify_step(max, now)?;
             self.take_in(passkeys);
-            Ok(json!({ "commit": commit, "unverified": self.vault.unverified() }))
+            Ok(Object::new()
+                .with("commit", commit.to_json())
+                .with("unverified", self.vault.unverified())
+                .into())
         })())
     }
 
     fn unlocked_result(&mut self, commit: Commit, passkeys: Vec<Passkey>) -> Result<Value, Fail> {
         self.serve(passkeys);
         let session_key = self.vault.session_key()?;
-        Ok(json!({ "commit": commit, "sessionKey": session_key }))
+        Ok(commit_and_key(&commit, session_key))
     }
 
     pub fn create_vault(&mut self, pin: &str, kdf_json: &str) -> String {
         envelope((|| {
-            let params = match serde_json::from_str::<Option<KdfChoice>>(kdf_json) {
+            let choice = json::parse(kdf_json).and_then(|v| KdfChoice::from_json(&v));
+            let params = match choice {
                 Ok(None) => Argon2Params::DEFAULT,
                 Ok(Some(k)) => Argon2Params {
                     memory_kib: k.memory_kib,
@@ -249,7 +332,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             if self.vault.state() == VaultState::Unlocked {
                 self.vault.verify_pin(&pin)?;
                 let session_key = self.vault.session_key()?;
-                return Ok(json!({ "commit": Commit::default(), "sessionKey": session_key }));
+                return Ok(commit_and_key(&Commit::default(), session_key));
             }
             let now = self.now();
             let (commit, passkeys) = self.vault.unlock_with_pin(&pin, now, self.core.rng_mut())?;
@@ -261,7 +344,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
         envelope((|| {
             if self.vault.state() == VaultState::Unlocked {
                 if self.vault.is_session_key(key) {
-                    return Ok(json!({ "commit": Commit::default() }));
+                    return Ok(commit_only(&Commit::default()));
                 }
                 return Err(VaultError::WrongKey.into());
             }
@@ -270,7 +353,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
                 self.vault
                     .unlock_with_session_key(key, now, self.core.rng_mut())?;
             self.serve(passkeys);
-            Ok(json!({ "commit": commit }))
+            Ok(commit_only(&commit))
         })())
     }
 
@@ -282,7 +365,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
                 // Already open: the released key still has to open this vault.
                 self.vault.verify_os_key(key_id, &kek)?;
                 let session_key = self.vault.session_key()?;
-                return Ok(json!({ "commit": Commit::default(), "sessionKey": session_key }));
+                return Ok(commit_and_key(&Commit::default(), session_key));
             }
             let now = self.now();
             let (commit, passkeys) =
@@ -299,7 +382,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             let commit = self
                 .vault
                 .add_os_unlock(key_id, &kek, self.core.rng_mut())?;
-            Ok(json!({ "commit": commit }))
+            Ok(commit_only(&commit))
         })())
     }
 
@@ -307,7 +390,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
     pub fn remove_os_unlock(&mut self, key_id: &str) -> String {
         envelope((|| {
             let commit = self.vault.remove_os_unlock(key_id)?;
-            Ok(json!({ "commit": commit }))
+            Ok(commit_only(&commit))
         })())
     }
 
@@ -315,7 +398,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
         envelope(
             self.vault
                 .verify_pin(&Pin::new(pin.to_owned()))
-                .map(|()| true)
+                .map(|()| Value::Bool(true))
                 .map_err(Fail::from),
         )
     }
@@ -328,7 +411,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
                 Argon2Params::DEFAULT,
                 self.core.rng_mut(),
             )?;
-            Ok(json!({ "commit": commit }))
+            Ok(commit_only(&commit))
         })())
     }
 
@@ -337,7 +420,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
         self.vault.lock();
         self.core.store = MemoryStore::new();
         self.metadata_pending.clear();
-        envelope::<bool>(Ok(true))
+        envelope(Ok(Value::Bool(true)))
     }
 
     fn require_unlocked(&self) -> Result<(), Fail> {
@@ -381,10 +464,10 @@ impl<R: Rng, C: Clock> Session<R, C> {
         envelope((|| {
             if self.metadata_pending.is_empty() || self.vault.state() != VaultState::Unlocked {
                 self.metadata_pending.clear();
-                return Ok(json!({ "commit": Commit::default() }));
+                return Ok(commit_only(&Commit::default()));
             }
             let commit = self.commit(Vec::new())?;
-            Ok(json!({ "commit": commit }))
+            Ok(commit_only(&commit))
         })())
     }
 
@@ -399,9 +482,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             let ctx = parse_ctx(ctx)?;
             let options = parse_creation_options(options)?;
             self.open_for(&ctx, options.rp.id.as_deref())?;
-            Ok(to_serde(
-                self.core.inspect_create(&ctx, &options)?.to_json().into(),
-            ))
+            Ok(self.core.inspect_create(&ctx, &options)?.to_json().into())
         })())
     }
 
@@ -414,7 +495,10 @@ impl<R: Rng, C: Clock> Session<R, C> {
             self.open_for(&ctx, options.rp.id.as_deref())?;
             let (response, writes) = self.core.create(&ctx, &options, consent)?;
             let commit = self.commit(writes)?;
-            Ok(json!({ "response": to_serde(response.to_json().into()), "commit": commit }))
+            Ok(Object::new()
+                .with("response", response.to_json())
+                .with("commit", commit.to_json())
+                .into())
         })())
     }
 
@@ -424,9 +508,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             let ctx = parse_ctx(ctx)?;
             let options = parse_request_options(options)?;
             self.open_for(&ctx, options.rp_id.as_deref())?;
-            Ok(to_serde(
-                self.core.inspect_get(&ctx, &options)?.to_json().into(),
-            ))
+            Ok(self.core.inspect_get(&ctx, &options)?.to_json().into())
         })())
     }
 
@@ -455,10 +537,10 @@ impl<R: Rng, C: Clock> Session<R, C> {
             // A get changes metadata only (lastUsed): its write waits for flush_metadata.
             self.metadata_pending
                 .extend(writes.iter().filter_map(write_id));
-            Ok(json!({
-                "response": to_serde(response.to_json().into()),
-                "metadataPending": self.metadata_pending.len(),
-            }))
+            Ok(Object::new()
+                .with("response", response.to_json())
+                .with("metadataPending", self.metadata_pending.len())
+                .into())
         })())
     }
 
@@ -466,7 +548,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
     /// verification first (its storage changes ride with the next commit).
     pub fn list(&mut self) -> String {
         if let Err(e) = self.require_unlocked().and_then(|()| self.open_all()) {
-            return envelope::<()>(Err(e));
+            return envelope(Err(e));
         }
         let live = self.core.store.all().into_iter().map(|p| PasskeySummary {
             credential_id: b64url::encode(&p.credential_id),
@@ -492,7 +574,9 @@ impl<R: Rng, C: Clock> Session<R, C> {
         });
         let mut all: Vec<PasskeySummary<'_>> = live.chain(deleted).collect();
         all.sort_by(|a, b| a.rp_id.cmp(b.rp_id).then(a.user_name.cmp(b.user_name)));
-        envelope::<Vec<PasskeySummary<'_>>>(Ok(all))
+        envelope(Ok(Value::Array(
+            all.iter().map(PasskeySummary::to_json).collect(),
+        )))
     }
 
     fn credential_id(id: &str) -> Result<Vec<u8>, Fail> {
@@ -526,7 +610,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
                 .put(passkey)
                 .map_err(|e| VaultError::Invalid(e.to_string()))?;
             let commit = self.commit(vec![write])?;
-            Ok(json!({ "commit": commit }))
+            Ok(commit_only(&commit))
         })())
     }
 
@@ -545,7 +629,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
                 return Err(VaultError::NotFound.into());
             }
             let commit = self.commit(vec![StoreWrite::delete(&id)])?;
-            Ok(json!({ "commit": commit }))
+            Ok(commit_only(&commit))
         })())
     }
 
@@ -560,7 +644,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
                 .store
                 .put(passkey)
                 .map_err(|e| VaultError::Invalid(e.to_string()))?;
-            Ok(json!({ "commit": commit }))
+            Ok(commit_only(&commit))
         })())
     }
 
@@ -571,7 +655,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             let id = Self::credential_id(credential_id)?;
             self.open_all()?;
             let commit = self.vault.purge(&id)?;
-            Ok(json!({ "commit": commit }))
+            Ok(commit_only(&commit))
         })())
     }
 }
@@ -615,42 +699,46 @@ fn internal_error(what: &str, e: &json::JsonError) -> WebAuthnError {
     WebAuthnError::unknown(format!("invalid {what}: {e}"))
 }
 
-/// TEMPORARY bridge while `envelope` still takes serde values (the vault side of this file is
-/// converted separately): a `core::json` value as a `serde_json` one. Objects become
-/// `serde_json::Map`s, which sort their keys, as the old `json!`-built envelope always did.
-fn to_serde(value: json::Value) -> Value {
-    match value {
-        json::Value::Null => Value::Null,
-        json::Value::Bool(b) => Value::Bool(b),
-        json::Value::Number(n) => n
-            .as_u64()
-            .map(Value::from)
-            .or_else(|| n.as_i64().map(Value::from))
-            // Other numbers through their text (as_f64 would link a second float parser).
-            .or_else(|| {
-                json::Value::Number(n)
-                    .to_json_string()
-                    .parse::<serde_json::Number>()
-                    .ok()
-                    .map(Value::Number)
-            })
-            .unwrap_or(Value::Null),
-        json::Value::String(s) => Value::String(s),
-        json::Value::Array(items) => Value::Array(items.into_iter().map(to_serde).collect()),
-        json::Value::Object(o) => {
-            Value::Object(o.into_iter().map(|(k, v)| (k, to_serde(v))).collect())
-        }
-    }
+/// `{commit}`.
+fn commit_only(commit: &Commit) -> Value {
+    Object::new().with("commit", commit.to_json()).into()
 }
 
-fn envelope<T: Serialize>(result: Result<T, Fail>) -> String {
-    let value = match result {
-        Ok(ok) => json!({ "ok": ok }),
-        Err(error) => json!({ "error": to_serde(error.to_json()) }),
+/// `{commit, sessionKey}`.
+fn commit_and_key(commit: &Commit, session_key: String) -> Value {
+    Object::new()
+        .with("commit", commit.to_json())
+        .with("sessionKey", session_key)
+        .into()
+}
+
+/// `{"ok": value}` or `{"error": {name, message}}`, every object's members in key order (what
+/// the answers have always looked like: they were serde_json maps). The service worker stores
+/// commit values as given and recognises its own writes by their JSON text (vault.js), so the
+/// order stays the one it always was.
+fn envelope(result: Result<Value, Fail>) -> String {
+    let (key, value) = match result {
+        Ok(ok) => ("ok", ok),
+        Err(error) => ("error", error.to_json()),
     };
-    serde_json::to_string(&value).unwrap_or_else(|_| {
-        r#"{"error":{"name":"UnknownError","message":"could not serialize the result"}}"#.to_owned()
-    })
+    Object::new().with(key, sort_keys(value)).to_json_string()
+}
+
+/// `value` with every object's members sorted by key, a repeated key kept once (the last).
+fn sort_keys(value: Value) -> Value {
+    match value {
+        Value::Object(o) => {
+            let mut members: Vec<(String, Value)> =
+                o.into_iter().map(|(k, v)| (k, sort_keys(v))).collect();
+            // Reversed, a stable sort and a dedup keep the last of a repeated key.
+            members.reverse();
+            members.sort_by(|a, b| a.0.cmp(&b.0));
+            members.dedup_by(|later, kept| later.0 == kept.0);
+            Value::Object(members.into_iter().collect())
+        }
+        Value::Array(items) => Value::Array(items.into_iter().map(sort_keys).collect()),
+        other => other,
+    }
 }
 
 #[cfg(test)]
@@ -660,6 +748,8 @@ mod tests {
     use super::*;
     use latchkey_core::clock::FixedClock;
     use latchkey_core::rng::TestRng;
+    // The tests read the session's answers with serde_json (an independent JSON implementation).
+    use serde_json::{json, Map, Value};
 
     const ORIGIN: &str = r#"{"origin":"https://login.example.com","topOrigin":null}"#;
     const YES: &str = r#"{"userPresent":true,"userVerified":true}"#;
@@ -947,6 +1037,136 @@ mod tests {
         // Storage changed behind the session's back (reset): the stale lastUsed is never written.
         assert_eq!(parse(&s.load("{}"))["ok"]["state"], "none");
         assert_eq!(parse(&s.flush_metadata())["ok"]["commit"]["set"], json!({}));
+    }
+
+    /// The answers are byte for byte what they were when serde_json built them (sorted keys).
+    #[test]
+    fn answers_keep_their_text() {
+        let (mut s, _) = unlocked();
+        assert_eq!(
+            s.status(),
+            r#"{"ok":{"count":0,"damaged":[],"deleted":0,"headerProblem":null,"headerState":"ok","recovered":[],"state":"unlocked","unlockMethods":["pin"],"unverified":0}}"#
+        );
+        assert_eq!(s.lock(), r#"{"ok":true}"#);
+        assert_eq!(
+            s.list(),
+            r#"{"error":{"message":"the vault is locked","name":"Locked"}}"#
+        );
+        assert_eq!(
+            s.unlock_with_session_key("AAAA"),
+            r#"{"error":{"message":"the session key does not open this vault","name":"WrongPin"}}"#
+        );
+        assert!(parse(&s.unlock_with_pin("1234"))["ok"].is_object());
+        let created = s.create(ORIGIN, &creation("dXNlci0x"), YES);
+        let value = parse(&created);
+        // serde_json's own writing of the same value: sorted keys everywhere.
+        assert_eq!(created, serde_json::to_string(&value).unwrap());
+        let commit = &value["ok"]["commit"];
+        assert_eq!(
+            commit.as_object().unwrap().keys().collect::<Vec<_>>(),
+            ["cleanup", "remove", "set"]
+        );
+        let list = s.list();
+        assert_eq!(list, serde_json::to_string(&parse(&list)).unwrap());
+        assert!(
+            list.contains(r#""label":null,"lastUsed":null,"rpId":"example.com""#),
+            "{list}"
+        );
+        let text = r#"{"b":{"y":1,"x":[{"d":1,"c":2}]},"a":1,"b":2}"#;
+        assert_eq!(
+            sort_keys(json::parse(text).unwrap()).to_json_string(),
+            r#"{"a":1,"b":2}"#
+        );
+        let text = r#"{"b":{"y":1,"x":[{"d":1,"c":2.50}]},"a":null}"#;
+        assert_eq!(
+            sort_keys(json::parse(text).unwrap()).to_json_string(),
+            r#"{"a":null,"b":{"x":[{"c":2.50,"d":1}],"y":1}}"#
+        );
+    }
+
+    /// The internal inputs read as serde's derives read them.
+    #[test]
+    fn internal_inputs_keep_their_member_rules() {
+        let kdf = |text: &str| json::parse(text).and_then(|v| KdfChoice::from_json(&v));
+        assert!(kdf("null").unwrap().is_none());
+        let k = kdf(FAST).unwrap().unwrap();
+        assert_eq!((k.memory_kib, k.iterations, k.parallelism), (64, 1, 1));
+        for bad in [
+            r#"{"memoryKiB":64,"iterations":1}"#,
+            r#"{"memoryKiB":64,"iterations":1,"parallelism":1,"x":0}"#,
+            r#"{"memoryKiB":64,"iterations":1,"parallelism":null}"#,
+            r#"{"memoryKiB":4294967296,"iterations":1,"parallelism":1}"#,
+            r#"{"memoryKiB":-1,"iterations":1,"parallelism":1}"#,
+            r#"{"memoryKiB":64,"iterations":1,"parallelism":1,"iterations":2}"#,
+            "[]",
+            "",
+            "{",
+        ] {
+            assert!(kdf(bad).is_err(), "{bad}");
+        }
+        let sel = |text: &str| json::parse(text).and_then(|v| Selection::from_json(&v));
+        let s = sel("{}").unwrap();
+        assert_eq!(
+            (s.credential_id, s.user_present, s.user_verified),
+            (None, false, false)
+        );
+        let s = sel(r#"{"credentialId":null,"userPresent":true,"other":1}"#).unwrap();
+        assert_eq!((s.credential_id, s.user_present), (None, true));
+        assert_eq!(
+            sel(r#"{"credentialId":"AQ"}"#)
+                .unwrap()
+                .credential_id
+                .as_deref(),
+            Some("AQ")
+        );
+        for bad in [
+            r#"{"userPresent":null}"#,
+            r#"{"userVerified":1}"#,
+            r#"{"credentialId":5}"#,
+            r#"{"userPresent":true,"userPresent":false}"#,
+            "[]",
+        ] {
+            assert!(sel(bad).is_err(), "{bad}");
+        }
+        let ctx = |text: &str| json::parse(text).and_then(|v| CallerContext::from_json(&v));
+        let c = ctx(ORIGIN).unwrap();
+        assert_eq!(
+            (c.origin.as_str(), c.top_origin),
+            ("https://login.example.com", None)
+        );
+        let c = ctx(r#"{"origin":"https://a.test","topOrigin":"https://b.test","x":1}"#).unwrap();
+        assert_eq!(c.top_origin.as_deref(), Some("https://b.test"));
+        assert!(ctx(r#"{"origin":"https://a.test"}"#).is_ok());
+        // A member given twice means its last value (JSON.parse; this JSON is the service worker's own).
+        assert_eq!(ctx(r#"{"origin":"a","origin":"b"}"#).unwrap().origin, "b");
+        for bad in [r#"{"topOrigin":null}"#, r#"{"origin":null}"#] {
+            assert!(ctx(bad).is_err(), "{bad}");
+        }
+        let yes = |text: &str| json::parse(text).and_then(|v| Consent::from_json(&v));
+        assert_eq!(
+            yes(YES).unwrap(),
+            Consent {
+                user_present: true,
+                user_verified: true
+            }
+        );
+        for bad in [
+            r#"{"userPresent":true}"#,
+            r#"{"userPresent":true,"userVerified":null}"#,
+        ] {
+            assert!(yes(bad).is_err(), "{bad}");
+        }
+        // Through the API: an internal input that does not read is our bug (UnknownError).
+        let (mut s, _) = unlocked();
+        let out = parse(&s.create(ORIGIN, &creation("dXNlci0x"), r#"{"userPresent":true}"#));
+        assert_eq!(out["error"]["name"], "UnknownError");
+        assert!(
+            out["error"]["message"]
+                .as_str()
+                .unwrap()
+                .starts_with("invalid consent: "),
+            "{out}"
+        );
     }
 
     #[test]

@@ -285,8 +285,11 @@ fn uv_flag_only_with_real_verification_and_records_round_trip() {
 
     // Reload from the journal, as the service worker does after a restart.
     let record = write_record(&writes[0]).cloned().unwrap();
-    let json = serde_json::to_string(&record).unwrap();
-    let reloaded = Passkey::from_record(serde_json::from_str(&json).unwrap()).unwrap();
+    let json = record.to_json_string();
+    let reloaded = Passkey::from_record(
+        crate::passkey::PasskeyRecord::from_json(crate::json::parse(&json).unwrap()).unwrap(),
+    )
+    .unwrap();
     let mut store = MemoryStore::new();
     store.put(reloaded).unwrap();
     let mut c2 = Latchkey::new(store, TestRng::new(1), FixedClock::new(T0));

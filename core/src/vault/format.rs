@@ -1,15 +1,21 @@
 //! The vault's stored JSON forms, format version 1 (core/README.md, "Vault format"):
 //! the header (`vault:header`), one encrypted entry per passkey (`vault:e:<entryId>`) and the
-//! plaintext an entry decrypts to. Unknown members are ignored on read; unknown unlock-method types
-//! are kept verbatim so a newer writer's methods (e.g. the native host's OS-held key) survive.
+//! plaintext an entry decrypts to. Unknown members are ignored on read (except in an entry's
+//! envelope, which is exactly `v, id, nonce, ct, rp`); unknown unlock-method types are kept
+//! verbatim so a newer writer's methods (e.g. the native host's OS-held key) survive.
+//!
+//! Every form converts itself by hand to and from [`crate::json`] (`to_json` / `from_json`), with
+//! the member rules serde's derives had: members written in declaration order, optional members
+//! may be absent or `null`, integers must fit their Rust type.
 
 use super::keys::{Argon2Params, Kek, Pin, VaultKey, KEY_LEN, NONCE_LEN, TAG_LEN};
 use super::VaultError;
 use crate::b64url;
-use crate::passkey::PasskeyRecord;
+use crate::json::{self, JsonError, Object, Value};
+use crate::passkey::{
+    int_u64, optional, repeated, req_u32, required, string, wrong, PasskeyRecord,
+};
 use crate::rng::Rng;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use serde_json::Value;
 
 /// The header's `format` member.
 pub const FORMAT_NAME: &str = "latchkey-vault";
@@ -21,8 +27,7 @@ pub const ID_LEN: usize = 16;
 pub const SALT_LEN: usize = 16;
 
 /// The `vault:header` value.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct VaultHeader {
     /// Always `"latchkey-vault"`.
     pub format: String,
@@ -40,7 +45,7 @@ pub struct VaultHeader {
 }
 
 /// A nonce and ciphertext (with tag), base64url.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Sealed {
     /// 12-byte AES-GCM nonce.
     pub nonce: String,
@@ -61,11 +66,9 @@ pub enum UnlockMethod {
 }
 
 /// `{"type":"pin","kdf":{...},"wrappedKey":{"nonce","ct"}}`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PinMethod {
     /// `"pin"`.
-    #[serde(rename = "type")]
     pub type_: String,
     /// The key derivation.
     pub kdf: KdfSpec,
@@ -75,11 +78,9 @@ pub struct PinMethod {
 
 /// `{"type":"os","keyId":"<id>","wrappedKey":{"nonce","ct"}}`: the vault key wrapped with a
 /// 32-byte key the native host releases for `keyId`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OsMethod {
     /// `"os"`.
-    #[serde(rename = "type")]
     pub type_: String,
     /// The host's name for the key (1–128 characters of `A–Z a–z 0–9 _ -`).
     pub key_id: String,
@@ -111,15 +112,13 @@ fn os_wrap_aad(vault_id: &str, key_id: &str) -> Vec<u8> {
 }
 
 /// Argon2id parameters and salt.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KdfSpec {
     /// `"argon2id"`.
     pub alg: String,
     /// Argon2 version, `19` (0x13).
     pub version: u32,
     /// Memory in KiB.
-    #[serde(rename = "memoryKiB")]
     pub memory_kib: u32,
     /// Passes.
     pub iterations: u32,
@@ -129,27 +128,146 @@ pub struct KdfSpec {
     pub salt: String,
 }
 
-impl Serialize for UnlockMethod {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Self::Pin(m) => m.serialize(s),
-            Self::Os(m) => m.serialize(s),
-            Self::Other(v) => v.serialize(s),
-        }
+impl Sealed {
+    /// `{"nonce","ct"}`.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        Object::with_capacity(2)
+            .with("nonce", self.nonce.as_str())
+            .with("ct", self.ct.as_str())
+            .into()
+    }
+
+    /// Reads `{"nonce","ct"}` (other members ignored).
+    ///
+    /// # Errors
+    /// [`JsonError`] naming the member.
+    pub fn from_json(value: &Value) -> Result<Self, JsonError> {
+        let o = value.expect_object("value")?;
+        Ok(Self {
+            nonce: o.req_str("nonce")?.to_owned(),
+            ct: o.req_str("ct")?.to_owned(),
+        })
     }
 }
 
-impl<'de> Deserialize<'de> for UnlockMethod {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let value = Value::deserialize(d)?;
+/// An error reading the value at `path`: `path` when it is about the value itself, else the
+/// member path below `path`.
+fn at(path: &str, e: JsonError) -> JsonError {
+    match e {
+        JsonError::WrongType { member, expected } if member == "value" => JsonError::WrongType {
+            member: path.to_owned(),
+            expected,
+        },
+        e => e.within(path),
+    }
+}
+
+impl KdfSpec {
+    /// `{"alg","version","memoryKiB","iterations","parallelism","salt"}`.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        Object::with_capacity(6)
+            .with("alg", self.alg.as_str())
+            .with("version", self.version)
+            .with("memoryKiB", self.memory_kib)
+            .with("iterations", self.iterations)
+            .with("parallelism", self.parallelism)
+            .with("salt", self.salt.as_str())
+            .into()
+    }
+
+    /// Reads the KDF member (other members ignored; the values are checked by
+    /// [`PinMethod::unwrap`], not here).
+    ///
+    /// # Errors
+    /// [`JsonError`] naming the member.
+    pub fn from_json(value: &Value) -> Result<Self, JsonError> {
+        let o = value.expect_object("value")?;
+        Ok(Self {
+            alg: o.req_str("alg")?.to_owned(),
+            version: req_u32(o, "version")?,
+            memory_kib: req_u32(o, "memoryKiB")?,
+            iterations: req_u32(o, "iterations")?,
+            parallelism: req_u32(o, "parallelism")?,
+            salt: o.req_str("salt")?.to_owned(),
+        })
+    }
+}
+
+impl PinMethod {
+    /// `{"type","kdf","wrappedKey"}`.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        Object::with_capacity(3)
+            .with("type", self.type_.as_str())
+            .with("kdf", self.kdf.to_json())
+            .with("wrappedKey", self.wrapped_key.to_json())
+            .into()
+    }
+
+    /// Reads a PIN method (other members ignored).
+    ///
+    /// # Errors
+    /// [`JsonError`] naming the member.
+    pub fn from_json(value: &Value) -> Result<Self, JsonError> {
+        let o = value.expect_object("value")?;
+        Ok(Self {
+            type_: o.req_str("type")?.to_owned(),
+            kdf: KdfSpec::from_json(o.req("kdf")?).map_err(|e| at("kdf", e))?,
+            wrapped_key: Sealed::from_json(o.req("wrappedKey")?)
+                .map_err(|e| at("wrappedKey", e))?,
+        })
+    }
+}
+
+impl OsMethod {
+    /// `{"type","keyId","wrappedKey"}`.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        Object::with_capacity(3)
+            .with("type", self.type_.as_str())
+            .with("keyId", self.key_id.as_str())
+            .with("wrappedKey", self.wrapped_key.to_json())
+            .into()
+    }
+
+    /// Reads an OS method (other members ignored).
+    ///
+    /// # Errors
+    /// [`JsonError`] naming the member.
+    pub fn from_json(value: &Value) -> Result<Self, JsonError> {
+        let o = value.expect_object("value")?;
+        Ok(Self {
+            type_: o.req_str("type")?.to_owned(),
+            key_id: o.req_str("keyId")?.to_owned(),
+            wrapped_key: Sealed::from_json(o.req("wrappedKey")?)
+                .map_err(|e| at("wrappedKey", e))?,
+        })
+    }
+}
+
+impl UnlockMethod {
+    /// The method as stored (an unknown one exactly as read).
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        match self {
+            Self::Pin(m) => m.to_json(),
+            Self::Os(m) => m.to_json(),
+            Self::Other(v) => v.clone(),
+        }
+    }
+
+    /// `"type":"pin"` and `"type":"os"` must be well-formed methods; anything else (another type,
+    /// no type, not an object) is kept as [`UnlockMethod::Other`].
+    ///
+    /// # Errors
+    /// [`JsonError`] for a malformed PIN or OS method.
+    pub fn from_json(value: &Value) -> Result<Self, JsonError> {
         match value.get("type").and_then(Value::as_str) {
-            Some("pin") => serde_json::from_value(value)
-                .map(Self::Pin)
-                .map_err(serde::de::Error::custom),
-            Some("os") => serde_json::from_value(value)
-                .map(Self::Os)
-                .map_err(serde::de::Error::custom),
-            _ => Ok(Self::Other(value)),
+            Some("pin") => PinMethod::from_json(value).map(Self::Pin),
+            Some("os") => OsMethod::from_json(value).map(Self::Os),
+            _ => Ok(Self::Other(value.clone())),
         }
     }
 }
@@ -304,8 +422,7 @@ impl VaultHeader {
             Some(v) => return Err(VaultError::UnsupportedVersion(v)),
             None => return Err(VaultError::BadHeader("the version is missing".into())),
         }
-        let header: Self = serde_json::from_value(value.clone())
-            .map_err(|e| VaultError::BadHeader(e.to_string()))?;
+        let header = Self::from_json(value).map_err(|e| VaultError::BadHeader(e.to_string()))?;
         let id = decode(&header.vault_id, "the vault id")?;
         if id.len() != ID_LEN {
             return Err(VaultError::BadHeader(
@@ -315,10 +432,43 @@ impl VaultHeader {
         Ok(header)
     }
 
-    /// The header as stored.
+    /// Reads the members of a header (other members ignored), without [`VaultHeader::from_value`]'s
+    /// checks of `format`, `v` and the vault id.
+    ///
+    /// # Errors
+    /// [`JsonError`] naming the member (`unlock[1].kdf.salt`).
+    pub fn from_json(value: &Value) -> Result<Self, JsonError> {
+        let o = value.expect_object("value")?;
+        let unlock = o
+            .req_array("unlock")?
+            .iter()
+            .enumerate()
+            .map(|(i, m)| UnlockMethod::from_json(m).map_err(|e| at(&format!("unlock[{i}]"), e)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Self {
+            format: o.req_str("format")?.to_owned(),
+            v: req_u32(o, "v")?,
+            vault_id: o.req_str("vaultId")?.to_owned(),
+            created: o.req_u64("created")?,
+            key_check: Sealed::from_json(o.req("keyCheck")?).map_err(|e| at("keyCheck", e))?,
+            unlock,
+        })
+    }
+
+    /// The header as stored: `{"format","v","vaultId","created","keyCheck","unlock"}`.
     #[must_use]
-    pub fn to_value(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+    pub fn to_json(&self) -> Value {
+        Object::with_capacity(6)
+            .with("format", self.format.as_str())
+            .with("v", self.v)
+            .with("vaultId", self.vault_id.as_str())
+            .with("created", self.created)
+            .with("keyCheck", self.key_check.to_json())
+            .with(
+                "unlock",
+                Value::Array(self.unlock.iter().map(UnlockMethod::to_json).collect()),
+            )
+            .into()
     }
 
     /// True when `key` is this vault's key.
@@ -469,8 +619,7 @@ impl VaultHeader {
 
 /// The `vault:e:<entryId>` value: `{"v":1,"id","nonce","ct","rp"}` (`rp` since the lazy unlock;
 /// entries written before it have none and keep opening).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncryptedEntry {
     /// Format version, `1`.
     pub v: u32,
@@ -483,18 +632,81 @@ pub struct EncryptedEntry {
     /// The lookup tag of the passkey's rpId ([`super::keys::RpTagKey::tag`]): outside the
     /// ciphertext, so it only routes a request to the entries to decrypt; the decrypted record's
     /// rpId decides what the passkey is served for.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rp: Option<String>,
 }
 
-/// What an entry decrypts to.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// An envelope's members as read (a repeated member counts once, the last).
+#[derive(Default)]
+struct EnvelopeMembers {
+    v: Option<Value>,
+    id: Option<Value>,
+    nonce: Option<Value>,
+    ct: Option<Value>,
+    rp: Option<Value>,
+    /// The first member that is none of those.
+    unknown: Option<String>,
+}
+
+impl EnvelopeMembers {
+    fn take(&mut self, key: &str, value: Value) {
+        let slot = match key {
+            "v" => &mut self.v,
+            "id" => &mut self.id,
+            "nonce" => &mut self.nonce,
+            "ct" => &mut self.ct,
+            "rp" => &mut self.rp,
+            _ => {
+                if self.unknown.is_none() {
+                    self.unknown = Some(key.to_owned());
+                }
+                return;
+            }
+        };
+        *slot = Some(value);
+    }
+
+    /// The checks of format 1, in their order: `v` must be 1 (missing or not a non-negative
+    /// integer: not an entry; another number: [`VaultError::UnsupportedVersion`]); then the
+    /// envelope is exactly `v`, `id`, `nonce`, `ct` (strings) and an optional `rp` (string,
+    /// absent or `null`); then `id` must be the storage key's.
+    fn finish(self, expected_id: &str) -> Result<EncryptedEntry, VaultError> {
+        match self.v.as_ref().and_then(Value::as_u64) {
+            Some(v) if v == u64::from(VAULT_VERSION) => {}
+            Some(v) => return Err(VaultError::UnsupportedVersion(v)),
+            None => return Err(VaultError::Tampered("not a vault entry".into())),
+        }
+        let damaged = |e: JsonError| VaultError::Tampered(format!("not a vault entry: {e}"));
+        if let Some(member) = self.unknown {
+            return Err(damaged(wrong(
+                &member,
+                "absent (an envelope has only v, id, nonce, ct, rp)",
+            )));
+        }
+        let entry = EncryptedEntry {
+            v: VAULT_VERSION,
+            id: string(self.id, "id").map_err(damaged)?,
+            nonce: string(self.nonce, "nonce").map_err(damaged)?,
+            ct: string(self.ct, "ct").map_err(damaged)?,
+            rp: optional(self.rp)
+                .map(|rp| string(Some(rp), "rp"))
+                .transpose()
+                .map_err(damaged)?,
+        };
+        if entry.id != expected_id {
+            return Err(VaultError::Tampered(
+                "the entry id does not match its storage key".into(),
+            ));
+        }
+        Ok(entry)
+    }
+}
+
+/// What an entry decrypts to: `{"kind","deletedAt","record"}`.
+#[derive(Debug, Clone, PartialEq)]
 pub struct EntryPayload {
     /// `"passkey"` (the only kind of format version 1).
     pub kind: String,
     /// When the passkey was deleted (it is then in "Recently deleted"), ms since the epoch.
-    #[serde(default)]
     pub deleted_at: Option<u64>,
     /// The passkey record (format version 1); its private key is a zeroizing `SecretString`.
     pub record: PasskeyRecord,
@@ -512,10 +724,8 @@ impl EncryptedEntry {
         payload: &EntryPayload,
         rng: &mut impl Rng,
     ) -> Result<Self, VaultError> {
-        let plaintext = zeroize::Zeroizing::new(
-            serde_json::to_vec(payload).map_err(|e| VaultError::Crypto(e.to_string()))?,
-        );
-        let (nonce, ct) = key.seal(rng, &plaintext, &entry_aad(vault_id, id))?;
+        let plaintext = payload.to_json_string();
+        let (nonce, ct) = key.seal(rng, plaintext.as_bytes(), &entry_aad(vault_id, id))?;
         Ok(Self {
             v: VAULT_VERSION,
             id: id.to_owned(),
@@ -533,15 +743,17 @@ impl EncryptedEntry {
     /// # Errors
     /// [`VaultError::UnsupportedVersion`] or [`VaultError::Tampered`].
     pub fn from_json(text: &str, expected_id: &str) -> Result<Self, VaultError> {
-        match serde_json::from_str::<Self>(text) {
-            Ok(entry) if entry.v == VAULT_VERSION && entry.id == expected_id => Ok(entry),
-            // Anything unusual takes the slow path, which names the problem.
-            _ => {
-                let value: Value = serde_json::from_str(text)
-                    .map_err(|e| VaultError::Tampered(format!("not a vault entry: {e}")))?;
-                Self::from_value(&value, expected_id)
-            }
-        }
+        let mut members = EnvelopeMembers::default();
+        json::parse_object_with(text, &mut |key, value| {
+            members.take(key, value);
+            Ok(())
+        })
+        .map_err(|e| match e {
+            // Not an object: as for a parsed value, no version to read.
+            JsonError::WrongType { .. } => VaultError::Tampered("not a vault entry".into()),
+            e => VaultError::Tampered(format!("not a vault entry: {e}")),
+        })?;
+        members.finish(expected_id)
     }
 
     /// Parses a stored entry and checks it belongs under `expected_id`.
@@ -549,19 +761,13 @@ impl EncryptedEntry {
     /// # Errors
     /// [`VaultError::UnsupportedVersion`] or [`VaultError::Tampered`].
     pub fn from_value(value: &Value, expected_id: &str) -> Result<Self, VaultError> {
-        match value.get("v").and_then(Value::as_u64) {
-            Some(v) if v == u64::from(VAULT_VERSION) => {}
-            Some(v) => return Err(VaultError::UnsupportedVersion(v)),
-            None => return Err(VaultError::Tampered("not a vault entry".into())),
+        let mut members = EnvelopeMembers::default();
+        if let Some(o) = value.as_object() {
+            for (key, value) in o.iter() {
+                members.take(key, value.clone());
+            }
         }
-        let entry: Self = serde_json::from_value(value.clone())
-            .map_err(|e| VaultError::Tampered(format!("not a vault entry: {e}")))?;
-        if entry.id != expected_id {
-            return Err(VaultError::Tampered(
-                "the entry id does not match its storage key".into(),
-            ));
-        }
-        Ok(entry)
+        members.finish(expected_id)
     }
 
     /// Decrypts the entry.
@@ -574,7 +780,7 @@ impl EncryptedEntry {
         let ct = b64url::decode(&self.ct)
             .map_err(|_| VaultError::Tampered("the ciphertext is not base64url".into()))?;
         let plaintext = key.open(&nonce, &ct, &entry_aad(vault_id, &self.id))?;
-        let payload: EntryPayload = serde_json::from_slice(&plaintext).map_err(|e| {
+        let payload = EntryPayload::from_json_bytes(&plaintext).map_err(|e| {
             VaultError::Tampered(format!("the decrypted entry does not parse: {e}"))
         })?;
         if payload.kind != "passkey" {
@@ -586,10 +792,16 @@ impl EncryptedEntry {
         Ok(payload)
     }
 
-    /// The entry as stored.
+    /// The entry as stored: `{"v","id","nonce","ct"}`, then `"rp"` when it has a tag.
     #[must_use]
-    pub fn to_value(&self) -> Value {
-        serde_json::to_value(self).unwrap_or(Value::Null)
+    pub fn to_json(&self) -> Value {
+        Object::with_capacity(5)
+            .with("v", self.v)
+            .with("id", self.id.as_str())
+            .with("nonce", self.nonce.as_str())
+            .with("ct", self.ct.as_str())
+            .with_some("rp", self.rp.as_deref())
+            .into()
     }
 }
 
@@ -603,6 +815,63 @@ impl EntryPayload {
             record,
         }
     }
+
+    /// The plaintext of an entry, zeroized on drop: `{"kind","deletedAt","record"}` with
+    /// `deletedAt` a number or `null` (what format 1 has always written, so older Latchkeys read it).
+    #[must_use]
+    pub fn to_json_string(&self) -> zeroize::Zeroizing<String> {
+        let mut out = zeroize::Zeroizing::new(String::with_capacity(
+            64 + self.kind.len() * 2 + self.record.json_capacity(),
+        ));
+        out.push_str("{\"kind\":");
+        json::write_string(&mut out, &self.kind);
+        out.push_str(",\"deletedAt\":");
+        Value::from(self.deleted_at).write_to(&mut out);
+        out.push_str(",\"record\":");
+        self.record.write_json(&mut out);
+        out.push('}');
+        out
+    }
+
+    /// Reads a decrypted entry: `kind` (string) and `record` ([`PasskeyRecord::from_json`])
+    /// required, `deletedAt` absent, `null` or 0 to 2⁶⁴−1; other members ignored. A member
+    /// repeated in the payload or its record is an error (as format 1 has always been read).
+    ///
+    /// # Errors
+    /// [`JsonError`] naming the member (`record.rpId`).
+    pub fn from_json_bytes(plaintext: &[u8]) -> Result<Self, JsonError> {
+        let text = std::str::from_utf8(plaintext).map_err(|e| JsonError::Syntax {
+            offset: e.valid_up_to(),
+            reason: "not UTF-8",
+        })?;
+        let (mut kind, mut deleted_at, mut record) = (None, None, None);
+        json::parse_object_with(text, &mut |key, value| {
+            let slot = match key {
+                "kind" => &mut kind,
+                "deletedAt" => &mut deleted_at,
+                "record" => &mut record,
+                _ => return Ok(()),
+            };
+            if slot.is_some() {
+                return Err(repeated(key.to_owned()));
+            }
+            *slot = Some(value);
+            Ok(())
+        })?;
+        let record = match required(record, "record")? {
+            record @ Value::Object(_) => {
+                PasskeyRecord::from_json_once(record).map_err(|e| e.within("record"))?
+            }
+            _ => return Err(wrong("record", "an object")),
+        };
+        Ok(Self {
+            kind: string(kind, "kind")?,
+            deleted_at: optional(deleted_at)
+                .map(|d| int_u64(Some(d), "deletedAt"))
+                .transpose()?,
+            record,
+        })
+    }
 }
 
 #[cfg(test)]
@@ -610,6 +879,310 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
     use super::*;
     use crate::rng::TestRng;
+    use serde_json::json;
+
+    /// A serde_json value (tests build inputs with serde's macro) as a `crate::json` value.
+    fn jv(v: &serde_json::Value) -> Value {
+        json::parse(&v.to_string()).unwrap()
+    }
+
+    /// Compares as serde values (member order aside).
+    fn same(a: &Value, b: &serde_json::Value) {
+        let a: serde_json::Value = serde_json::from_str(&a.to_json_string()).unwrap();
+        assert_eq!(&a, b);
+    }
+
+    const FROZEN: [&str; 4] = [
+        include_str!("testdata/vault-v1-fast.json"),
+        include_str!("testdata/vault-v1-default.json"),
+        include_str!("testdata/vault-v1-os.json"),
+        include_str!("testdata/vault-v1-tagged.json"),
+    ];
+
+    /// Every header and envelope of the frozen vectors reads, and writes back to the same value;
+    /// from the text and from a parsed value alike.
+    #[test]
+    fn frozen_headers_and_envelopes_read_and_write_back() {
+        let mut envelopes = 0;
+        for text in FROZEN {
+            let storage: serde_json::Map<String, serde_json::Value> =
+                serde_json::from_str(text).unwrap();
+            for (key, value) in &storage {
+                if key.starts_with("vault:header") {
+                    let h = VaultHeader::from_value(&jv(value)).unwrap();
+                    same(&h.to_json(), value);
+                } else if let Some(id) = key.strip_prefix("vault:e:") {
+                    let e = EncryptedEntry::from_value(&jv(value), id).unwrap();
+                    same(&e.to_json(), value);
+                    assert_eq!(EncryptedEntry::from_json(&value.to_string(), id), Ok(e));
+                    envelopes += 1;
+                }
+            }
+        }
+        assert!(envelopes >= 4, "{envelopes}");
+    }
+
+    fn entry(v: &serde_json::Value) -> Result<EncryptedEntry, VaultError> {
+        let from_text = EncryptedEntry::from_json(&v.to_string(), "ID");
+        assert_eq!(EncryptedEntry::from_value(&jv(v), "ID"), from_text);
+        from_text
+    }
+
+    #[test]
+    fn an_envelope_is_strict() {
+        let ok = json!({"v": 1, "id": "ID", "nonce": "n", "ct": "c"});
+        let e = entry(&ok).unwrap();
+        assert_eq!(e.rp, None);
+        assert_eq!(
+            e.to_json().to_json_string(),
+            r#"{"v":1,"id":"ID","nonce":"n","ct":"c"}"#
+        );
+        let mut tagged = ok.clone();
+        tagged["rp"] = json!("T");
+        let e = entry(&tagged).unwrap();
+        assert_eq!(e.rp.as_deref(), Some("T"));
+        assert_eq!(
+            e.to_json().to_json_string(),
+            r#"{"v":1,"id":"ID","nonce":"n","ct":"c","rp":"T"}"#
+        );
+        let tampered = |v: &serde_json::Value| {
+            let err = entry(v).unwrap_err();
+            assert!(matches!(err, VaultError::Tampered(_)), "{v}: {err:?}");
+        };
+        // rp: absent or null is no tag; anything but a string is damage.
+        let mut v = ok.clone();
+        v["rp"] = json!(null);
+        assert_eq!(entry(&v).unwrap().rp, None);
+        v["rp"] = json!(5);
+        tampered(&v);
+        // Unknown members are refused (deny_unknown_fields).
+        let mut v = ok.clone();
+        v["extra"] = json!(true);
+        tampered(&v);
+        // Each required member: absent, null, or of another type.
+        for m in ["id", "nonce", "ct"] {
+            let mut v = ok.clone();
+            v.as_object_mut().unwrap().remove(m);
+            tampered(&v);
+            for bad in [json!(null), json!(1), json!([]), json!({})] {
+                v[m] = bad;
+                tampered(&v);
+            }
+        }
+        // v: missing / not a non-negative integer → not an entry; another version → unsupported.
+        for bad in [json!(null), json!(-1), json!(1.5), json!("1")] {
+            let mut v = ok.clone();
+            v["v"] = bad;
+            tampered(&v);
+        }
+        let mut v = ok.clone();
+        v.as_object_mut().unwrap().remove("v");
+        tampered(&v);
+        v["v"] = json!(4_294_967_296u64);
+        assert_eq!(
+            entry(&v),
+            Err(VaultError::UnsupportedVersion(4_294_967_296))
+        );
+        v["v"] = json!(2);
+        assert_eq!(entry(&v), Err(VaultError::UnsupportedVersion(2)));
+        // Not an object at all; an entry stored under another id.
+        tampered(&json!("junk"));
+        tampered(&json!([1]));
+        assert!(matches!(
+            EncryptedEntry::from_json(&ok.to_string(), "OTHER"),
+            Err(VaultError::Tampered(_))
+        ));
+        // A repeated member counts once, the last (as the old reader's fallback did).
+        let text = r#"{"v":1,"id":"X","nonce":"n","ct":"c","id":"ID"}"#;
+        assert_eq!(EncryptedEntry::from_json(text, "ID").unwrap().id, "ID");
+    }
+
+    fn header() -> (VaultHeader, serde_json::Value) {
+        let mut rng = TestRng::new(9);
+        let key = VaultKey::generate(&mut rng).unwrap();
+        let fast = Argon2Params {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        };
+        let h = VaultHeader::new(&key, &Pin::new("1234".into()), fast, 5, &mut rng).unwrap();
+        let v = serde_json::from_str(&h.to_json().to_json_string()).unwrap();
+        (h, v)
+    }
+
+    #[test]
+    fn a_header_is_written_in_field_order_and_read_by_the_member_rules() {
+        let (h, v) = header();
+        let text = h.to_json().to_json_string();
+        assert!(
+            text.starts_with(r#"{"format":"latchkey-vault","v":1,"vaultId":""#)
+                && text.contains(r#","created":5,"keyCheck":{"nonce":""#)
+                && text.contains(
+                    r#""unlock":[{"type":"pin","kdf":{"alg":"argon2id","version":19,"memoryKiB":64,"iterations":1,"parallelism":1,"salt":""#
+                )
+                && text.contains(r#""},"wrappedKey":{"nonce":""#),
+            "{text}"
+        );
+        let read = |v: &serde_json::Value| VaultHeader::from_value(&jv(v));
+        assert_eq!(read(&v).unwrap(), h);
+        // Unknown members are ignored, anywhere.
+        let mut x = v.clone();
+        x["later"] = json!({"a": 1});
+        x["unlock"][0]["kdf"]["note"] = json!("x");
+        x["keyCheck"]["extra"] = json!(null);
+        assert_eq!(read(&x).unwrap(), h);
+        // Missing, null and mistyped members are bad headers naming the member.
+        let bad = |path: &[&str], value: Option<serde_json::Value>, says: &str| {
+            let mut x = v.clone();
+            let (last, parents) = path.split_last().unwrap();
+            let mut at = &mut x;
+            for p in parents {
+                at = match p.parse::<usize>() {
+                    Ok(i) => &mut at[i],
+                    Err(_) => &mut at[*p],
+                };
+            }
+            match value {
+                Some(value) => at[*last] = value,
+                None => {
+                    at.as_object_mut().unwrap().remove(*last);
+                }
+            }
+            match read(&x) {
+                Err(VaultError::BadHeader(m)) => assert!(m.contains(says), "{path:?}: {m}"),
+                other => panic!("{path:?}: {other:?}"),
+            }
+        };
+        bad(&["vaultId"], None, "'vaultId' is missing");
+        bad(&["created"], Some(json!(null)), "'created' must be");
+        bad(&["created"], Some(json!(-5)), "'created' must be");
+        bad(
+            &["keyCheck"],
+            Some(json!("x")),
+            "'keyCheck' must be an object",
+        );
+        bad(&["keyCheck", "ct"], None, "'keyCheck.ct' is missing");
+        bad(&["unlock"], Some(json!({})), "'unlock' must be an array");
+        bad(&["unlock", "0", "kdf"], None, "'unlock[0].kdf' is missing");
+        bad(
+            &["unlock", "0", "kdf", "memoryKiB"],
+            Some(json!(4_294_967_296u64)),
+            "'unlock[0].kdf.memoryKiB' must be an integer from 0 to 4294967295",
+        );
+        bad(
+            &["unlock", "0", "kdf", "iterations"],
+            Some(json!(1.0)),
+            "'unlock[0].kdf.iterations'",
+        );
+        bad(
+            &["unlock", "0", "wrappedKey", "nonce"],
+            Some(json!(7)),
+            "'unlock[0].wrappedKey.nonce' must be a string",
+        );
+        // Not a header at all / another version.
+        assert!(matches!(
+            VaultHeader::from_value(&jv(&json!([1]))),
+            Err(VaultError::BadHeader(_))
+        ));
+        let mut x = v.clone();
+        x["v"] = json!(2);
+        assert_eq!(read(&x), Err(VaultError::UnsupportedVersion(2)));
+        x["v"] = json!("1");
+        assert!(matches!(read(&x), Err(VaultError::BadHeader(_))));
+    }
+
+    #[test]
+    fn unknown_unlock_methods_are_kept_as_written() {
+        let (h, mut v) = header();
+        let others = [
+            json!({"type": "future", "z": [1.50, {"b": null, "a": "é\n"}], "a": 1.0e300}),
+            json!({"no-type": true}),
+            json!("just a string"),
+            json!(42),
+        ];
+        for o in &others {
+            v["unlock"].as_array_mut().unwrap().push(o.clone());
+        }
+        let read = VaultHeader::from_value(&jv(&v)).unwrap();
+        assert_eq!(read.unlock.len(), 1 + others.len());
+        assert_eq!(read.unlock[0], h.unlock[0]);
+        same(&read.to_json(), &v);
+        // A number's text survives unchanged (no float formatting on the way back).
+        let text = r#"{"type":"future","n":1.50,"m":{"z":1,"a":2}}"#;
+        let m = UnlockMethod::from_json(&json::parse(text).unwrap()).unwrap();
+        assert!(matches!(m, UnlockMethod::Other(_)));
+        assert_eq!(m.to_json().to_json_string(), text);
+        // A known type must be well-formed.
+        assert!(UnlockMethod::from_json(&jv(&json!({"type": "pin"}))).is_err());
+        assert!(UnlockMethod::from_json(&jv(&json!({"type": "os", "keyId": "k"}))).is_err());
+    }
+
+    fn record_json() -> serde_json::Value {
+        json!({"v":1,"credentialId":"AAECAwQFBgcICQoLDA0ODw","rpId":"example.com","rpName":"Example","userHandle":"dXNlci0x","userName":"alice","userDisplayName":"Alice","alg":-7,"privateKey":"AAAA","created":1700000000000_u64,"lastUsed":null,"signCount":0})
+    }
+
+    #[test]
+    fn a_payload_is_written_as_format_1_always_was_and_read_by_its_rules() {
+        let record = PasskeyRecord::from_json(jv(&record_json())).unwrap();
+        let payload = EntryPayload::passkey(record.clone(), None);
+        // The exact text older Latchkeys wrote (serde's field order, `deletedAt` as null).
+        let record_text = r#"{"v":1,"credentialId":"AAECAwQFBgcICQoLDA0ODw","rpId":"example.com","rpName":"Example","userHandle":"dXNlci0x","userName":"alice","userDisplayName":"Alice","alg":-7,"privateKey":"AAAA","created":1700000000000,"lastUsed":null,"signCount":0}"#;
+        assert_eq!(
+            *payload.to_json_string(),
+            format!(r#"{{"kind":"passkey","deletedAt":null,"record":{record_text}}}"#)
+        );
+        let deleted = EntryPayload::passkey(record.clone(), Some(9));
+        assert!(deleted
+            .to_json_string()
+            .starts_with(r#"{"kind":"passkey","deletedAt":9,"record":{"#));
+        let read = |v: &serde_json::Value| EntryPayload::from_json_bytes(v.to_string().as_bytes());
+        let base = json!({"kind": "passkey", "deletedAt": 9, "record": record_json()});
+        assert_eq!(read(&base).unwrap(), deleted);
+        // deletedAt: absent or null is live; negative or mistyped is an error.
+        let mut v = base.clone();
+        v.as_object_mut().unwrap().remove("deletedAt");
+        assert_eq!(read(&v).unwrap().deleted_at, None);
+        v["deletedAt"] = json!(null);
+        assert_eq!(read(&v).unwrap().deleted_at, None);
+        for bad in [json!(-1), json!("9"), json!(1.5)] {
+            v["deletedAt"] = bad;
+            assert!(read(&v).is_err());
+        }
+        // kind and record are required; unknown members are ignored.
+        let mut v = base.clone();
+        v["future"] = json!([1]);
+        v["record"]["future"] = json!({});
+        assert_eq!(read(&v).unwrap(), deleted);
+        for m in ["kind", "record"] {
+            let mut v = base.clone();
+            v.as_object_mut().unwrap().remove(m);
+            assert_eq!(read(&v), Err(JsonError::Missing { member: m.into() }));
+            v[m] = json!(null);
+            assert!(read(&v).is_err());
+        }
+        let mut v = base.clone();
+        v["record"].as_object_mut().unwrap().remove("rpId");
+        assert_eq!(
+            read(&v),
+            Err(JsonError::Missing {
+                member: "record.rpId".into()
+            })
+        );
+        // A repeated member is refused (serde's derive did), in the payload and in its record;
+        // a repeated unknown member is ignored like any unknown one.
+        let text = format!(r#"{{"kind":"passkey","record":{record_text},"kind":"passkey"}}"#);
+        assert!(EntryPayload::from_json_bytes(text.as_bytes()).is_err());
+        let twice = record_text.replace(
+            r#""rpId":"example.com","#,
+            r#""rpId":"a","rpId":"example.com","#,
+        );
+        let text = format!(r#"{{"kind":"passkey","record":{twice}}}"#);
+        assert!(EntryPayload::from_json_bytes(text.as_bytes()).is_err());
+        let text = format!(r#"{{"kind":"passkey","x":1,"x":2,"record":{record_text}}}"#);
+        assert!(EntryPayload::from_json_bytes(text.as_bytes()).is_ok());
+        assert!(EntryPayload::from_json_bytes(b"[]").is_err());
+        assert!(EntryPayload::from_json_bytes(b"\xff").is_err());
+    }
 
     /// Found by the `vault` fuzz target: a header whose salt decodes to fewer than 8 bytes made
     /// Argon2 fail, which surfaced as a `Crypto` error ("UnknownError") instead of a damaged header.

@@ -14,14 +14,12 @@ pub mod format;
 pub mod keys;
 
 use crate::b64url;
+use crate::json::{self, JsonError, Object, Value};
 use crate::passkey::{Passkey, PasskeyRecord};
 use crate::rng::Rng;
 use crate::store::StoreWrite;
 use format::{random_id, EncryptedEntry, EntryPayload, VaultHeader};
 use keys::{Argon2Params, Kek, Pin, RpTagKey, VaultKey};
-use serde::Serialize;
-use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use thiserror::Error;
 
@@ -125,10 +123,10 @@ pub fn unlock_delay_ms(failures: u32) -> u64 {
 /// Storage changes for one vault operation. The caller applies `set` in ONE `storage.local.set`
 /// call (atomic in both browsers), then `remove`, and only then reports success; `cleanup` keys
 /// may be removed afterwards (losing that is harmless: the next unlock repeats it).
-#[derive(Debug, Default, Clone, PartialEq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq)]
 pub struct Commit {
-    /// Keys to write.
-    pub set: Map<String, Value>,
+    /// Keys to write (sorted by key, as the extension has always received them).
+    pub set: BTreeMap<String, Value>,
     /// Keys to remove after the write.
     pub remove: Vec<String>,
     /// Keys to remove once the write is confirmed.
@@ -148,11 +146,26 @@ impl Commit {
     pub fn is_empty(&self) -> bool {
         self.set.is_empty() && self.remove.is_empty() && self.cleanup.is_empty()
     }
+
+    /// `{"set":{key: value…},"remove":[…],"cleanup":[…]}` for the service worker.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        let mut set = Object::with_capacity(self.set.len());
+        for (key, value) in &self.set {
+            // BTreeMap keys are distinct: no duplicate check needed.
+            set.push(key.as_str(), value.clone());
+        }
+        let strings = |v: &[String]| Value::Array(v.iter().map(Value::from).collect());
+        Object::with_capacity(3)
+            .with("set", set)
+            .with("remove", strings(&self.remove))
+            .with("cleanup", strings(&self.cleanup))
+            .into()
+    }
 }
 
 /// The header's condition.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeaderState {
     /// The header reads.
     Ok,
@@ -166,20 +179,44 @@ pub enum HeaderState {
     Unsupported,
 }
 
+impl HeaderState {
+    /// The name the extension sees: `ok`, `recovered`, `damaged`, `missing`, `unsupported`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Ok => "ok",
+            Self::Recovered => "recovered",
+            Self::Damaged => "damaged",
+            Self::Missing => "missing",
+            Self::Unsupported => "unsupported",
+        }
+    }
+}
+
 /// An entry that could not be used, by storage key (and by name when a readable copy says it).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EntryIssue {
     /// The storage key.
     pub key: String,
     /// What is wrong (or what was done).
     pub reason: String,
     /// The passkey's site, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub rp_id: Option<String>,
     /// The passkey's user name, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub user_name: Option<String>,
+}
+
+impl EntryIssue {
+    /// `{"key","reason"}`, with `"rpId"` and `"userName"` when known.
+    #[must_use]
+    pub fn to_json(&self) -> Value {
+        Object::with_capacity(4)
+            .with("key", self.key.as_str())
+            .with("reason", self.reason.as_str())
+            .with_some("rpId", self.rp_id.as_deref())
+            .with_some("userName", self.user_name.as_deref())
+            .into()
+    }
 }
 
 /// A deleted passkey's public details.
@@ -283,8 +320,7 @@ impl std::fmt::Debug for Vault {
 }
 
 /// The vault's overall state.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum VaultState {
     /// No vault yet.
     None,
@@ -292,6 +328,18 @@ pub enum VaultState {
     Locked,
     /// Unlocked.
     Unlocked,
+}
+
+impl VaultState {
+    /// The name the extension sees: `none`, `locked`, `unlocked`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Locked => "locked",
+            Self::Unlocked => "unlocked",
+        }
+    }
 }
 
 fn issue(key: String, reason: impl Into<String>, record: Option<&PasskeyRecord>) -> EntryIssue {
@@ -306,11 +354,14 @@ fn issue(key: String, reason: impl Into<String>, record: Option<&PasskeyRecord>)
 impl Vault {
     /// Reads the vault out of a `storage.local` snapshot. Never fails: problems are reported by
     /// [`Vault::header_state`] and, after unlocking, [`Vault::damaged`].
+    /// A key repeated in the snapshot counts once, the last (as `JSON.parse` reads it).
     #[must_use]
-    pub fn load(storage: &Map<String, Value>) -> Self {
+    pub fn load(storage: &Object) -> Self {
         let mut slots: BTreeMap<String, Slot> = BTreeMap::new();
         let mut legacy = Vec::new();
-        for (key, value) in storage {
+        let mut main = None;
+        let mut backup = None;
+        for (key, value) in storage.iter() {
             if let Some(id) = key.strip_prefix(ENTRY_PREFIX) {
                 slots.entry(id.to_owned()).or_default().current =
                     Some(EncryptedEntry::from_value(value, id));
@@ -319,54 +370,62 @@ impl Vault {
                     Some(EncryptedEntry::from_value(value, id));
             } else if key.starts_with(LEGACY_PREFIX) {
                 legacy.push((key.clone(), value.clone()));
+            } else if key == HEADER_KEY {
+                main = Some(value);
+            } else if key == HEADER_BACKUP_KEY {
+                backup = Some(value);
             }
         }
-        let main = storage.get(HEADER_KEY).map(VaultHeader::from_value);
-        let backup = storage
-            .get(HEADER_BACKUP_KEY)
-            .and_then(|v| VaultHeader::from_value(v).ok());
+        let main = main.map(VaultHeader::from_value);
+        let backup = backup.and_then(|v| VaultHeader::from_value(v).ok());
         Self::from_parts(slots, legacy, main, backup)
     }
 
-    /// [`Vault::load`] from the snapshot's JSON text (what the service worker hands over): only
-    /// the small envelopes are parsed, each straight from the text; no JSON tree of the whole
-    /// storage is built.
+    /// [`Vault::load`] from the snapshot's JSON text (what the service worker hands over): the
+    /// snapshot is only validated ([`json::parse_object_raw`]); each entry's small envelope is
+    /// parsed from its own text, and no JSON tree of the whole storage is built.
     ///
     /// # Errors
     /// When the text is not a JSON object.
-    pub fn load_json(storage_json: &str) -> Result<Self, serde_json::Error> {
-        let storage: HashMap<String, &RawValue> = serde_json::from_str(storage_json)?;
+    pub fn load_json(storage_json: &str) -> Result<Self, JsonError> {
+        let storage = json::parse_object_raw(storage_json)?;
         let mut slots: BTreeMap<String, Slot> = BTreeMap::new();
         let mut legacy = Vec::new();
         let mut main = None;
         let mut backup = None;
-        let value = |raw: &RawValue| serde_json::from_str::<Value>(raw.get());
         for (key, raw) in storage {
             if let Some(id) = key.strip_prefix(ENTRY_PREFIX) {
                 slots.entry(id.to_owned()).or_default().current =
-                    Some(EncryptedEntry::from_json(raw.get(), id));
+                    Some(EncryptedEntry::from_json(raw, id));
             } else if let Some(id) = key.strip_prefix(PREV_PREFIX) {
                 slots.entry(id.to_owned()).or_default().prev =
-                    Some(EncryptedEntry::from_json(raw.get(), id));
+                    Some(EncryptedEntry::from_json(raw, id));
             } else if key.starts_with(LEGACY_PREFIX) {
-                legacy.push((key, value(raw)?));
+                legacy.push((key, json::parse(raw)?));
             } else if key == HEADER_KEY {
-                main = Some(VaultHeader::from_value(&value(raw)?));
+                main = Some(raw);
             } else if key == HEADER_BACKUP_KEY {
-                backup = VaultHeader::from_value(&value(raw)?).ok();
+                backup = Some(raw);
             }
         }
-        // The same order as a `Map` snapshot: migrations and reports come out alike.
-        legacy.sort_by(|a, b| a.0.cmp(&b.0));
+        let main = main.map(json::parse).transpose()?;
+        let backup = backup.map(json::parse).transpose()?;
+        let main = main.as_ref().map(VaultHeader::from_value);
+        let backup = backup.and_then(|v| VaultHeader::from_value(&v).ok());
         Ok(Self::from_parts(slots, legacy, main, backup))
     }
 
     fn from_parts(
         slots: BTreeMap<String, Slot>,
-        legacy: Vec<(String, Value)>,
+        mut legacy: Vec<(String, Value)>,
         main: Option<Result<VaultHeader, VaultError>>,
         backup: Option<VaultHeader>,
     ) -> Self {
+        // In key order, once per key (the last copy): migrations and reports come out alike
+        // whichever way the snapshot was read.
+        legacy.reverse();
+        legacy.sort_by(|a, b| a.0.cmp(&b.0));
+        legacy.dedup_by(|later, earlier| later.0 == earlier.0);
         let (header, header_state, header_problem) = match main {
             Some(Ok(h)) => (Some(h), HeaderState::Ok, None),
             Some(Err(VaultError::UnsupportedVersion(v))) => (
@@ -474,10 +533,10 @@ impl Vault {
         let key = VaultKey::generate(rng)?;
         let header = VaultHeader::new(&key, pin, params, now_ms, rng)?;
         let mut commit = Commit::default();
-        commit.set.insert(HEADER_KEY.into(), header.to_value());
+        commit.set.insert(HEADER_KEY.into(), header.to_json());
         commit
             .set
-            .insert(HEADER_BACKUP_KEY.into(), header.to_value());
+            .insert(HEADER_BACKUP_KEY.into(), header.to_json());
         self.opened = Some(Opened::new(key, header.vault_id.clone()));
         self.backup = Some(header.clone());
         self.header = Some(header);
@@ -505,7 +564,7 @@ impl Vault {
             Ok(key) => {
                 if self.header_state == HeaderState::Damaged {
                     // `header` is the backup: it opened, so it becomes the header again.
-                    commit.set.insert(HEADER_KEY.into(), header.to_value());
+                    commit.set.insert(HEADER_KEY.into(), header.to_json());
                     self.header_state = HeaderState::Recovered;
                 }
                 key
@@ -516,7 +575,7 @@ impl Vault {
                     return Err(e);
                 };
                 let key = backup.unlock_with_pin(pin).map_err(|_| e)?;
-                commit.set.insert(HEADER_KEY.into(), backup.to_value());
+                commit.set.insert(HEADER_KEY.into(), backup.to_json());
                 self.header = Some(backup);
                 self.header_state = HeaderState::Recovered;
                 self.header_problem = Some("the header did not open; the backup did".into());
@@ -548,7 +607,7 @@ impl Vault {
         }
         let mut commit = Commit::default();
         if self.header_state == HeaderState::Damaged {
-            commit.set.insert(HEADER_KEY.into(), header.to_value());
+            commit.set.insert(HEADER_KEY.into(), header.to_json());
             self.header_state = HeaderState::Recovered;
         }
         let (more, passkeys) = self.open_with(key, now_ms, rng)?;
@@ -639,10 +698,10 @@ impl Vault {
 
     fn replace_header(&mut self, header: VaultHeader) -> Commit {
         let mut commit = Commit::default();
-        commit.set.insert(HEADER_KEY.into(), header.to_value());
+        commit.set.insert(HEADER_KEY.into(), header.to_json());
         commit
             .set
-            .insert(HEADER_BACKUP_KEY.into(), header.to_value());
+            .insert(HEADER_BACKUP_KEY.into(), header.to_json());
         self.backup = Some(header.clone());
         self.header = Some(header);
         commit
@@ -680,7 +739,7 @@ impl Vault {
         let key = header.unlock_with_os_key(key_id, kek)?;
         let mut commit = Commit::default();
         if self.header_state == HeaderState::Damaged {
-            commit.set.insert(HEADER_KEY.into(), header.to_value());
+            commit.set.insert(HEADER_KEY.into(), header.to_json());
             self.header_state = HeaderState::Recovered;
         }
         let (more, passkeys) = self.open_with(key, now_ms, rng)?;
@@ -723,7 +782,7 @@ impl Vault {
         };
         let new_header = header.with_new_pin(&opened.key, new_pin, params, rng)?;
         let mut commit = Commit::default();
-        commit.set.insert(HEADER_KEY.into(), new_header.to_value());
+        commit.set.insert(HEADER_KEY.into(), new_header.to_json());
         self.header = Some(new_header);
         Ok(commit)
     }
@@ -903,7 +962,7 @@ impl Vault {
         let mut writes = Vec::new();
         let mut migrated = Vec::new();
         for (key, value) in legacy {
-            let record = serde_json::from_value::<PasskeyRecord>(value.clone())
+            let record = PasskeyRecord::from_json(value.clone())
                 .map_err(|e| e.to_string())
                 .and_then(|r| {
                     Passkey::from_record(r.clone())
@@ -999,11 +1058,11 @@ impl Vault {
             if let Some(old) = opened.sealed.get(&id) {
                 // The previous version rides in the same atomic write; it is dropped once confirmed.
                 if !written.contains(&entry_key) {
-                    commit.set.insert(prev_key.clone(), old.to_value());
+                    commit.set.insert(prev_key.clone(), old.to_json());
                     commit.cleanup.push(prev_key);
                 }
             }
-            commit.set.insert(entry_key.clone(), entry.to_value());
+            commit.set.insert(entry_key.clone(), entry.to_json());
             written.push(entry_key);
             match deleted {
                 Some(info) => {
@@ -1073,7 +1132,7 @@ impl Vault {
     /// The header as it should be in `vault:header:backup` once the last header write resolved.
     #[must_use]
     pub fn header_value(&self) -> Option<Value> {
-        self.header.as_ref().map(VaultHeader::to_value)
+        self.header.as_ref().map(VaultHeader::to_json)
     }
 }
 
@@ -1217,7 +1276,7 @@ impl Opened {
             changed = true;
         }
         if changed {
-            commit.set.insert(entry_key, entry.to_value());
+            commit.set.insert(entry_key, entry.to_json());
         }
         self.entry_of.insert(cred, id.to_owned());
         self.sealed.insert(id.to_owned(), entry.clone());

@@ -3,6 +3,27 @@
 use super::*;
 use crate::crypto::PrivateKey;
 use crate::rng::TestRng;
+// Tests build and inspect storage snapshots with serde_json (an independent JSON implementation);
+// the vault reads and writes `crate::json`. These convert through the JSON text.
+use serde_json::{Map, Value};
+
+/// A serde value as the vault's JSON value.
+fn core(v: &Value) -> json::Value {
+    json::parse(&v.to_string()).unwrap()
+}
+
+/// A vault JSON value as a serde value.
+fn sj(v: &json::Value) -> Value {
+    serde_json::from_str(&v.to_json_string()).unwrap()
+}
+
+/// [`Vault::load`] of a serde snapshot.
+fn load(storage: &Map<String, Value>) -> Vault {
+    let json::Value::Object(o) = core(&Value::Object(storage.clone())) else {
+        panic!("an object");
+    };
+    Vault::load(&o)
+}
 
 /// Fast parameters for tests (the default-parameter path has its own test).
 const FAST: Argon2Params = Argon2Params {
@@ -108,7 +129,7 @@ fn passkey(rng: &mut TestRng, n: u8, rp_id: &str, user: &str) -> Passkey {
 /// Applies a commit to a storage snapshot the way the service worker does.
 fn apply(storage: &mut Map<String, Value>, commit: &Commit) {
     for (k, v) in &commit.set {
-        storage.insert(k.clone(), v.clone());
+        storage.insert(k.clone(), sj(v));
     }
     for k in commit.remove.iter().chain(&commit.cleanup) {
         storage.remove(k);
@@ -118,7 +139,7 @@ fn apply(storage: &mut Map<String, Value>, commit: &Commit) {
 /// A storage snapshot with a vault (PIN "1234") holding `alice@a.example` and `bob@b.example`.
 fn two_passkey_storage(rng: &mut TestRng) -> Map<String, Value> {
     let mut storage = Map::new();
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     let (commit, none) = vault.create(&pin("1234"), FAST, NOW, rng).unwrap();
     assert!(none.is_empty());
     apply(&mut storage, &commit);
@@ -153,7 +174,7 @@ fn create_lock_unlock_round_trip_through_storage() {
     assert_eq!(storage[HEADER_KEY], storage[HEADER_BACKUP_KEY]);
     assert_eq!(entry_keys(&storage).len(), 2);
 
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     assert_eq!(vault.state(), VaultState::Locked);
     assert_eq!(vault.header_state(), HeaderState::Ok);
     assert_eq!(
@@ -228,7 +249,7 @@ fn one_damaged_entry_is_reported_and_skipped() {
     storage[&victim]["ct"] = Value::String(flipped);
     let before = storage.clone();
 
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     let (commit, passkeys) = vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     assert_eq!(passkeys.len(), 1, "the other passkey still loads");
     assert_eq!(vault.damaged().len(), 1);
@@ -263,7 +284,7 @@ fn truncated_swapped_and_future_entries_are_damaged_not_fatal() {
     );
     storage.insert(format!("{ENTRY_PREFIX}junk"), Value::String("junk".into()));
 
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     let (_, passkeys) = vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     assert_eq!(names(&passkeys).len(), 1);
     let damaged: Vec<&str> = vault.damaged().iter().map(|d| d.key.as_str()).collect();
@@ -278,7 +299,7 @@ fn truncated_swapped_and_future_entries_are_damaged_not_fatal() {
 fn a_damaged_entry_is_restored_from_its_kept_previous_version() {
     let mut rng = TestRng::new(5);
     let mut storage = Map::new();
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     apply(
         &mut storage,
         &vault.create(&pin("1234"), FAST, NOW, &mut rng).unwrap().0,
@@ -302,10 +323,10 @@ fn a_damaged_entry_is_restored_from_its_kept_previous_version() {
 
     // A crash after the set but before the clean-up, and the new version got damaged.
     for (k, v) in &commit.set {
-        storage.insert(k.clone(), v.clone());
+        storage.insert(k.clone(), sj(v));
     }
     storage[&entry]["nonce"] = Value::String("AAAAAAAAAAAAAAAA".into());
-    let mut reopened = Vault::load(&storage);
+    let mut reopened = load(&storage);
     let (commit, passkeys) = reopened
         .unlock_all_pin(&pin("1234"), NOW, &mut rng)
         .unwrap();
@@ -314,13 +335,13 @@ fn a_damaged_entry_is_restored_from_its_kept_previous_version() {
     assert!(reopened.damaged().is_empty());
     assert_eq!(reopened.recovered().len(), 1);
     assert_eq!(reopened.recovered()[0].user_name.as_deref(), Some("alice"));
-    assert_eq!(commit.set[&entry], storage[&prev]);
+    assert_eq!(sj(&commit.set[&entry]), storage[&prev]);
     apply(&mut storage, &commit);
     assert!(!storage.contains_key(&prev));
 
     // With an intact new version the kept copy is simply cleaned up.
     let mut storage2 = Map::new();
-    let mut v2 = Vault::load(&storage2);
+    let mut v2 = load(&storage2);
     apply(
         &mut storage2,
         &v2.create(&pin("1234"), FAST, NOW, &mut rng).unwrap().0,
@@ -334,9 +355,9 @@ fn a_damaged_entry_is_restored_from_its_kept_previous_version() {
         .commit_writes(vec![StoreWrite::put(&a)], NOW, &mut rng)
         .unwrap();
     for (k, v) in &c.set {
-        storage2.insert(k.clone(), v.clone());
+        storage2.insert(k.clone(), sj(v));
     }
-    let mut v3 = Vault::load(&storage2);
+    let mut v3 = load(&storage2);
     let (commit, passkeys) = v3.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     assert_eq!(passkeys[0].label.as_deref(), Some("work"));
     assert_eq!(commit.cleanup.len(), 1);
@@ -361,13 +382,13 @@ fn a_damaged_header_is_recovered_from_the_backup() {
         HEADER_KEY.into(),
         serde_json::json!({"format": "latchkey-vault", "v": 1}),
     );
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     assert_eq!(vault.header_state(), HeaderState::Damaged);
     assert_eq!(vault.state(), VaultState::Locked);
     let (commit, passkeys) = vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     assert_eq!(passkeys.len(), 2);
     assert_eq!(vault.header_state(), HeaderState::Recovered);
-    assert_eq!(commit.set[HEADER_KEY], storage[HEADER_BACKUP_KEY]);
+    assert_eq!(sj(&commit.set[HEADER_KEY]), storage[HEADER_BACKUP_KEY]);
 
     // A header whose wrapped key was altered: the PIN fails on it and the backup opens.
     let mut storage = two_passkey_storage(&mut rng);
@@ -378,17 +399,17 @@ fn a_damaged_header_is_recovered_from_the_backup() {
     let flipped = if wrapped.ends_with('A') { "B" } else { "A" };
     storage[HEADER_KEY]["unlock"][0]["wrappedKey"]["ct"] =
         Value::String(wrapped[..wrapped.len() - 1].to_owned() + flipped);
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     assert_eq!(vault.header_state(), HeaderState::Ok);
     let (commit, _) = vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     assert_eq!(vault.header_state(), HeaderState::Recovered);
-    assert_eq!(commit.set[HEADER_KEY], storage[HEADER_BACKUP_KEY]);
+    assert_eq!(sj(&commit.set[HEADER_KEY]), storage[HEADER_BACKUP_KEY]);
 
     // No header, no backup, but entries: nothing is touched, unlock says why, create refuses.
     let mut storage = two_passkey_storage(&mut rng);
     storage.remove(HEADER_KEY);
     storage.remove(HEADER_BACKUP_KEY);
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     assert_eq!(vault.header_state(), HeaderState::Missing);
     assert_eq!(vault.state(), VaultState::Locked);
     assert_unopenable_and_kept(&mut vault, &mut rng);
@@ -399,18 +420,20 @@ fn a_newer_format_is_left_alone() {
     let mut rng = TestRng::new(7);
     let mut storage = two_passkey_storage(&mut rng);
     storage[HEADER_KEY]["v"] = Value::from(2);
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     assert_eq!(vault.header_state(), HeaderState::Unsupported);
     assert!(vault.header_problem().unwrap().contains("newer"));
     assert_unopenable_and_kept(&mut vault, &mut rng);
-    assert!(VaultHeader::from_value(&serde_json::json!({"format": "other", "v": 1})).is_err());
+    assert!(
+        VaultHeader::from_value(&core(&serde_json::json!({"format": "other", "v": 1}))).is_err()
+    );
 }
 
 #[test]
 fn change_pin_rewraps_only_the_key() {
     let mut rng = TestRng::new(8);
     let mut storage = two_passkey_storage(&mut rng);
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     assert_eq!(
         vault
@@ -437,12 +460,12 @@ fn change_pin_rewraps_only_the_key() {
         VaultError::WrongPin
     );
 
-    let mut reopened = Vault::load(&storage);
+    let mut reopened = load(&storage);
     // The backup still holds the old PIN's header until the caller confirms the new one, so the
     // old PIN opens through it (and restores the old header): the crash window is safe both ways.
     assert!(reopened.unlock_all_pin(&pin("5678"), NOW, &mut rng).is_ok());
-    storage.insert(HEADER_BACKUP_KEY.into(), vault.header_value().unwrap());
-    let mut reopened = Vault::load(&storage);
+    storage.insert(HEADER_BACKUP_KEY.into(), sj(&vault.header_value().unwrap()));
+    let mut reopened = load(&storage);
     assert_eq!(
         reopened
             .unlock_all_pin(&pin("1234"), NOW, &mut rng)
@@ -464,7 +487,7 @@ fn change_pin_rewraps_only_the_key() {
 fn delete_is_soft_then_restore_or_purge() {
     let mut rng = TestRng::new(9);
     let mut storage = Map::new();
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     apply(
         &mut storage,
         &vault.create(&pin("1234"), FAST, NOW, &mut rng).unwrap().0,
@@ -498,7 +521,7 @@ fn delete_is_soft_then_restore_or_purge() {
     assert_eq!(vault.deleted()[0].deleted_at, NOW + 5);
 
     // Reopened: the deleted one is not served but is listed.
-    let mut reopened = Vault::load(&storage);
+    let mut reopened = load(&storage);
     let (_, passkeys) = reopened
         .unlock_all_pin(&pin("1234"), NOW + 10, &mut rng)
         .unwrap();
@@ -542,7 +565,7 @@ fn delete_is_soft_then_restore_or_purge() {
             .commit_writes(vec![StoreWrite::delete(&b.credential_id)], NOW, &mut rng)
             .unwrap(),
     );
-    let mut later = Vault::load(&storage);
+    let mut later = load(&storage);
     let (commit, passkeys) = later
         .unlock_all_pin(&pin("1234"), NOW + TRASH_RETENTION_MS + 1, &mut rng)
         .unwrap();
@@ -559,10 +582,10 @@ fn plaintext_records_from_issue_2_are_migrated_in() {
     let mut storage = Map::new();
     storage.insert(
         format!("cred:{}", b64url::encode(&a.credential_id)),
-        serde_json::to_value(a.to_record()).unwrap(),
+        serde_json::from_str(&a.to_record().to_json_string()).unwrap(),
     );
     storage.insert("cred:broken".into(), serde_json::json!({"v": 1}));
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     assert_eq!(vault.state(), VaultState::None);
     let (commit, passkeys) = vault.create(&pin("1234"), FAST, NOW, &mut rng).unwrap();
     assert_eq!(names(&passkeys), ["alice"]);
@@ -577,7 +600,7 @@ fn plaintext_records_from_issue_2_are_migrated_in() {
     );
     apply(&mut storage, &commit);
     assert!(storage.contains_key("cred:broken"));
-    let mut reopened = Vault::load(&storage);
+    let mut reopened = load(&storage);
     let (_, passkeys) = reopened
         .unlock_all_pin(&pin("1234"), NOW, &mut rng)
         .unwrap();
@@ -587,7 +610,7 @@ fn plaintext_records_from_issue_2_are_migrated_in() {
 #[test]
 fn create_refuses_weak_pins_and_existing_vaults() {
     let mut rng = TestRng::new(11);
-    let mut vault = Vault::load(&Map::new());
+    let mut vault = load(&Map::new());
     assert_eq!(
         vault
             .unlock_all_pin(&pin("1234"), NOW, &mut rng)
@@ -612,7 +635,7 @@ fn create_refuses_weak_pins_and_existing_vaults() {
 fn writes_need_an_unlocked_vault() {
     let mut rng = TestRng::new(12);
     let storage = two_passkey_storage(&mut rng);
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     let a = passkey(&mut rng, 9, "a.example", "zed");
     assert_eq!(
         vault
@@ -641,7 +664,7 @@ fn unlock_delays_grow_and_cap() {
 fn debug_prints_no_secrets() {
     let mut rng = TestRng::new(13);
     let storage = two_passkey_storage(&mut rng);
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     let text = format!("{vault:?}");
     assert!(!text.contains("alice") && !text.contains(&vault.session_key().unwrap()));
@@ -655,7 +678,7 @@ const FROZEN_V1_DEFAULT: &str = include_str!("testdata/vault-v1-default.json");
 
 fn check_frozen(json: &str) {
     let mut storage: Map<String, Value> = serde_json::from_str(json).unwrap();
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     // Written before lookup tags: opened at unlock (no verification needed) and tagged.
     let (commit, passkeys) = vault
         .unlock_with_pin(&pin("1234"), NOW, &mut TestRng::new(0))
@@ -666,13 +689,13 @@ fn check_frozen(json: &str) {
     assert_eq!(commit.set.keys().collect::<Vec<_>>(), [&keys[0]]);
     assert!(commit.remove.is_empty() && commit.cleanup.is_empty());
     // The migration adds the tag and nothing else: the ciphertext is the one stored.
-    let mut migrated = commit.set[&keys[0]].clone();
+    let mut migrated = sj(&commit.set[&keys[0]]);
     let tag = migrated.as_object_mut().unwrap().remove("rp").unwrap();
     assert_eq!(migrated, storage[&keys[0]]);
     assert_eq!(b64url::decode(tag.as_str().unwrap()).unwrap().len(), 16);
     apply(&mut storage, &commit);
     // Migrated: the next unlock opens nothing until example.com asks.
-    let mut again = Vault::load(&storage);
+    let mut again = load(&storage);
     let (commit, none) = again
         .unlock_with_pin(&pin("1234"), NOW, &mut TestRng::new(0))
         .unwrap();
@@ -710,7 +733,7 @@ const FROZEN_V1_OS: &str = include_str!("testdata/vault-v1-os.json");
 fn frozen_v1_vault_with_an_os_method_keeps_opening_both_ways() {
     check_frozen(FROZEN_V1_OS);
     let storage: Map<String, Value> = serde_json::from_str(FROZEN_V1_OS).unwrap();
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     let kek = Kek::from_bytes(&[0x42; 32]).unwrap();
     let (_, passkeys) = vault
         .unlock_all_os("frozen-os-key", &kek, NOW, &mut TestRng::new(0))
@@ -786,7 +809,7 @@ fn write_frozen_vectors() {
     ] {
         let mut rng = TestRng::new(2024);
         let mut storage = Map::new();
-        let mut vault = Vault::load(&storage);
+        let mut vault = load(&storage);
         apply(
             &mut storage,
             &vault.create(&pin("1234"), params, NOW, &mut rng).unwrap().0,
@@ -834,7 +857,7 @@ fn write_frozen_vectors() {
 fn an_os_held_key_unlocks_alongside_the_pin() {
     let mut rng = TestRng::new(14);
     let mut storage = two_passkey_storage(&mut rng);
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     let kek = Kek::from_bytes(&[7u8; 32]).unwrap();
     assert_eq!(
         vault.add_os_unlock("hello-1", &kek, &mut rng).unwrap_err(),
@@ -847,7 +870,7 @@ fn an_os_held_key_unlocks_alongside_the_pin() {
     apply(&mut storage, &commit);
     assert_eq!(vault.unlock_methods(), ["pin", "os:hello-1"]);
 
-    let mut reopened = Vault::load(&storage);
+    let mut reopened = load(&storage);
     let wrong = Kek::from_bytes(&[8u8; 32]).unwrap();
     assert_eq!(
         reopened
@@ -881,7 +904,7 @@ fn an_os_held_key_unlocks_alongside_the_pin() {
         reopened.remove_os_unlock("hello-1").unwrap_err(),
         VaultError::NotFound
     );
-    let mut again = Vault::load(&storage);
+    let mut again = load(&storage);
     assert_eq!(
         again
             .unlock_all_os("hello-1", &kek, NOW, &mut rng)
@@ -899,12 +922,12 @@ fn unknown_unlock_methods_survive_a_rewrite() {
         .as_array_mut()
         .unwrap()
         .push(future.clone());
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     let commit = vault
         .change_pin(&pin("1234"), &pin("5678"), FAST, &mut rng)
         .unwrap();
-    assert!(commit.set[HEADER_KEY]["unlock"]
+    assert!(sj(&commit.set[HEADER_KEY])["unlock"]
         .as_array()
         .unwrap()
         .contains(&future));
@@ -916,7 +939,7 @@ fn a_refused_entry_keeps_its_previous_version() {
     // loaded) must not have its kept previous version cleaned up at unlock.
     let mut rng = TestRng::new(11);
     let mut storage = Map::new();
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     apply(
         &mut storage,
         &vault.create(&pin("1234"), FAST, NOW, &mut rng).unwrap().0,
@@ -940,10 +963,10 @@ fn a_refused_entry_keeps_its_previous_version() {
     // Tagged, as everything written now is: both copies wait for the same lookup.
     dup.rp = Some(opened.tags.tag("a.example"));
     prev.rp = dup.rp.clone();
-    storage.insert(format!("{ENTRY_PREFIX}{dup_id}"), dup.to_value());
-    storage.insert(format!("{PREV_PREFIX}{dup_id}"), prev.to_value());
+    storage.insert(format!("{ENTRY_PREFIX}{dup_id}"), sj(&dup.to_json()));
+    storage.insert(format!("{PREV_PREFIX}{dup_id}"), sj(&prev.to_json()));
 
-    let mut reopened = Vault::load(&storage);
+    let mut reopened = load(&storage);
     let (commit, passkeys) = reopened
         .unlock_all_pin(&pin("1234"), NOW, &mut rng)
         .unwrap();
@@ -972,7 +995,7 @@ fn entry_for(storage: &Map<String, Value>, vault: &Vault, rp_id: &str) -> String
 /// Returns the storage and alice's entry key.
 fn relabelled_then_damaged_before_cleanup(rng: &mut TestRng) -> (Map<String, Value>, String) {
     let mut storage = two_passkey_storage(rng);
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     let (_, all) = vault.unlock_all_pin(&pin("1234"), NOW, rng).unwrap();
     let mut a = all.into_iter().find(|p| p.user_name == "alice").unwrap();
     a.label = Some("work".into());
@@ -980,7 +1003,7 @@ fn relabelled_then_damaged_before_cleanup(rng: &mut TestRng) -> (Map<String, Val
         .commit_writes(vec![StoreWrite::put(&a)], NOW, rng)
         .unwrap();
     for (k, v) in &commit.set {
-        storage.insert(k.clone(), v.clone());
+        storage.insert(k.clone(), sj(v));
     }
     let entry = entry_for(&storage, &vault, "a.example");
     storage[&entry]["nonce"] = Value::String("AAAAAAAAAAAAAAAA".into());
@@ -1039,7 +1062,7 @@ fn load_json_reads_what_load_reads() {
     );
     storage[&victim]["extra"] = Value::Bool(true);
     let text = serde_json::to_string(&storage).unwrap();
-    let mut a = Vault::load(&storage);
+    let mut a = load(&storage);
     let mut b = Vault::load_json(&text).unwrap();
     assert_eq!(format!("{:?}", a.slots), format!("{:?}", b.slots));
     let ra = a.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
@@ -1055,14 +1078,14 @@ fn load_json_reads_what_load_reads() {
 fn a_damaged_entry_is_found_by_the_background_verification() {
     let mut rng = TestRng::new(22);
     let mut storage = two_passkey_storage(&mut rng);
-    let mut probe = Vault::load(&storage);
+    let mut probe = load(&storage);
     probe.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
     let victim = entry_for(&storage, &probe, "b.example");
     let ct = storage[&victim]["ct"].as_str().unwrap().to_owned();
     let flipped = if ct.starts_with('A') { "B" } else { "A" }.to_owned() + &ct[1..];
     storage[&victim]["ct"] = Value::String(flipped);
 
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
     assert!(vault.damaged().is_empty(), "not known before it is opened");
     assert_eq!(names(&vault.open_rp("a.example", NOW).unwrap()), ["alice"]);
@@ -1077,13 +1100,13 @@ fn a_damaged_entry_is_found_by_the_background_verification() {
 fn a_tampered_tag_hides_an_entry_but_never_serves_it_to_another_site() {
     let mut rng = TestRng::new(23);
     let mut storage = two_passkey_storage(&mut rng);
-    let mut probe = Vault::load(&storage);
+    let mut probe = load(&storage);
     probe.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
     let alice = entry_for(&storage, &probe, "a.example");
     let b_tag = probe.opened.as_ref().unwrap().tags.tag("b.example");
     storage[&alice]["rp"] = Value::String(b_tag);
 
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
     assert!(
         vault.open_rp("a.example", NOW).unwrap().is_empty(),
@@ -1107,10 +1130,10 @@ fn a_tampered_tag_hides_an_entry_but_never_serves_it_to_another_site() {
     assert_eq!(vault.recovered().len(), 1, "{:?}", vault.recovered());
     // The tag is corrected with the next commit; the ciphertext stays.
     let commit = vault.take_pending().unwrap();
-    let fixed = &commit.set[&alice];
+    let fixed = &sj(&commit.set[&alice]);
     assert_eq!(fixed["ct"], storage[&alice]["ct"]);
     apply(&mut storage, &commit);
-    let mut reopened = Vault::load(&storage);
+    let mut reopened = load(&storage);
     reopened
         .unlock_with_pin(&pin("1234"), NOW, &mut rng)
         .unwrap();
@@ -1126,7 +1149,7 @@ fn a_lazily_opened_entry_is_restored_from_its_previous_version() {
     let (mut storage, entry) = relabelled_then_damaged_before_cleanup(&mut rng);
     let prev = entry.replace(ENTRY_PREFIX, PREV_PREFIX);
 
-    let mut reopened = Vault::load(&storage);
+    let mut reopened = load(&storage);
     reopened
         .unlock_with_pin(&pin("1234"), NOW, &mut rng)
         .unwrap();
@@ -1141,10 +1164,10 @@ fn a_lazily_opened_entry_is_restored_from_its_previous_version() {
     let commit = reopened
         .commit_writes(vec![StoreWrite::put(&renamed)], NOW, &mut rng)
         .unwrap();
-    assert_eq!(commit.set[&prev], storage[&prev]);
-    assert_ne!(commit.set[&entry], storage[&prev]);
+    assert_eq!(sj(&commit.set[&prev]), storage[&prev]);
+    assert_ne!(sj(&commit.set[&entry]), storage[&prev]);
     apply(&mut storage, &commit);
-    let mut third = Vault::load(&storage);
+    let mut third = load(&storage);
     let (_, all) = third.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     let alice = all.iter().find(|p| p.user_name == "alice").unwrap();
     assert_eq!(alice.label.as_deref(), Some("home"));
@@ -1155,7 +1178,7 @@ fn a_lazily_opened_entry_is_restored_from_its_previous_version() {
 fn the_background_verification_purges_expired_trash() {
     let mut rng = TestRng::new(25);
     let mut storage = two_passkey_storage(&mut rng);
-    let mut vault = Vault::load(&storage);
+    let mut vault = load(&storage);
     vault.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
     let bob = entry_for(&storage, &vault, "b.example");
     apply(
@@ -1165,7 +1188,7 @@ fn the_background_verification_purges_expired_trash() {
             .unwrap(),
     );
     let later = NOW + TRASH_RETENTION_MS + 1;
-    let mut reopened = Vault::load(&storage);
+    let mut reopened = load(&storage);
     reopened
         .unlock_with_pin(&pin("1234"), later, &mut rng)
         .unwrap();
@@ -1187,7 +1210,7 @@ fn a_lazy_repair_dropped_by_a_lock_is_found_again_not_lost() {
         let mut rng = TestRng::new(26);
         let (mut storage, _) = relabelled_then_damaged_before_cleanup(&mut rng);
 
-        let mut reopened = Vault::load(&storage);
+        let mut reopened = load(&storage);
         reopened
             .unlock_with_pin(&pin("1234"), NOW, &mut rng)
             .unwrap();
@@ -1205,7 +1228,7 @@ fn a_lazy_repair_dropped_by_a_lock_is_found_again_not_lost() {
         assert!(all.iter().any(|p| p.user_name == "alice"), "{finish}");
         assert_eq!(reopened.recovered().len(), 1, "repaired again ({finish})");
         apply(&mut storage, &commit);
-        let mut after = Vault::load(&storage);
+        let mut after = load(&storage);
         let (_, all) = after.unlock_all_pin(&pin("1234"), NOW, &mut rng).unwrap();
         assert!(all.iter().any(|p| p.user_name == "alice"), "{finish}");
         assert!(
