@@ -23,6 +23,11 @@
 // bundle is parsed by V8 before it is written: a wrapper cannot hold one), and any identifier
 // starting with `__lkb_` (reserved for the bundle).
 //
+// Two checks by V8 itself guard this file's own small parser: every module's import specifiers and
+// export names as V8 sees them (node:vm SourceTextModule, linked against stubs that export only the
+// names this parser found) must equal what this parser found, and the finished bundle must parse
+// (node --check). A disagreement fails the build.
+//
 // Usage: import { bundle } from "./bundle.mjs";
 //   bundle({ entry, outFile }) → { code, modules: [relative paths in evaluation order] } (and writes
 //   outFile). Or: node scripts/bundle.mjs <entry> <outFile>
@@ -453,6 +458,7 @@ export function bundle({ entry, outFile, root = path.dirname(path.resolve(entry)
     order.push(file);
   };
   visit(entry);
+  if (check) crossCheck(order.map((f) => modules.get(f)));
 
   const entryMod = modules.get(entry);
   if (entryMod.parsed.exports.size > 0) {
@@ -514,6 +520,61 @@ export function bundle({ entry, outFile, root = path.dirname(path.resolve(entry)
   fs.mkdirSync(outDir, { recursive: true });
   fs.writeFileSync(outFile, code);
   return { code, modules: order.map((f) => path.relative(root, f)) };
+}
+
+// Runs in a child node (node:vm's SourceTextModule needs --experimental-vm-modules): for each module,
+// V8's import specifiers and, after linking against stubs that export exactly the names our parser
+// says the module takes from each, V8's export names. Reads [{rel, src, needs}] on stdin.
+const V8_VIEW = `
+const vm = require("node:vm");
+let input = "";
+process.stdin.on("data", (d) => (input += d)).on("end", async () => {
+  const out = [];
+  for (const { rel, src, needs } of JSON.parse(input)) {
+    try {
+      const m = new vm.SourceTextModule(src, { identifier: rel });
+      const deps = [...m.dependencySpecifiers];
+      await m.link((spec) => new vm.SyntheticModule(needs[spec] ?? [], () => {}));
+      out.push({ rel, deps, exports: Reflect.ownKeys(m.namespace).filter((k) => typeof k === "string") });
+    } catch (e) {
+      out.push({ rel, error: String(e && e.message) });
+    }
+  }
+  process.stdout.write(JSON.stringify(out));
+});`;
+
+/** Compares our parse of every module with V8's (see V8_VIEW); throws BundleError on a difference. */
+function crossCheck(mods) {
+  const input = mods.map(({ rel, src, parsed }) => {
+    const needs = {};
+    for (const imp of parsed.imports) {
+      const names = (needs[imp.spec] ??= []);
+      for (const b of imp.named) if (!names.includes(b.imported)) names.push(b.imported);
+    }
+    for (const v of parsed.exports.values()) {
+      if (v.from && !needs[v.from].includes(v.imported)) needs[v.from].push(v.imported);
+    }
+    return { rel, src, needs };
+  });
+  const r = spawnSync(process.execPath, ["--experimental-vm-modules", "--no-warnings", "-e", V8_VIEW], {
+    input: JSON.stringify(input),
+    encoding: "utf8",
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (r.error || r.status !== 0) throw new BundleError(`could not check the modules with V8: ${r.error?.message ?? r.stderr}`);
+  const same = (a, b) => a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+  for (const v8 of JSON.parse(r.stdout)) {
+    const { parsed } = mods.find((m) => m.rel === v8.rel);
+    if (v8.error) throw new BundleError(`${v8.rel}: V8 does not accept this module as parsed by scripts/bundle.mjs: ${v8.error}`);
+    const ours = [...new Set(parsed.imports.map((i) => i.spec))];
+    if (!same(ours, v8.deps)) {
+      throw new BundleError(`${v8.rel}: scripts/bundle.mjs found the imports [${ours}] but V8 finds [${v8.deps}]`);
+    }
+    const ourExports = [...parsed.exports.keys()];
+    if (!same(ourExports, v8.exports)) {
+      throw new BundleError(`${v8.rel}: scripts/bundle.mjs found the exports [${ourExports}] but V8 finds [${v8.exports}]`);
+    }
+  }
 }
 
 /** Parses `code` as an ES module with V8 (node --check); throws BundleError on a syntax error. */
