@@ -1,12 +1,17 @@
 #!/usr/bin/env node
-// Builds Latchkey's browser extension (no bundler):
+// Builds Latchkey's browser extension:
 //   1. the wasm authenticator: cargo (wasm32, profile wasm-release) → wasm-bindgen --target web → wasm-opt -Oz
 //   2. four unpacked extensions: dist/chrome, dist/firefox, dist/chrome-test, dist/firefox-test
 //      (extension/ + pkg/ + a per-browser manifest.json + flavor.js + build-info.json).
 //      The -test flavors differ ONLY in flavor.js (TEST_FLAVOR = true).
+//   3. per extension, the background as ONE ES module: extension/background/sw.bundle.js = sw.js and
+//      every module it imports (flavor.js, shared/, the wasm-bindgen glue), by scripts/bundle.mjs; the
+//      manifest's background entry points at it (docs/design.md "Cold start"). The pages (popup,
+//      options, prompt) still load the unbundled modules, which are copied as they are.
 //
-// Usage: node scripts/build.mjs [--skip-wasm]
+// Usage: node scripts/build.mjs [--skip-wasm] [--no-bundle]
 //   --skip-wasm  reuse the last wasm build (target/latchkey-pkg/) for fast JS-only iteration
+//   --no-bundle  background = extension/background/sw.js and its modules, unbundled (for comparisons)
 // Environment: WASM_BINDGEN (default /opt/latchkey-tools/bin/wasm-bindgen), WASM_OPT (default
 //   node_modules/.bin/wasm-opt), CARGO (default cargo), CARGO_TARGET_DIR.
 //
@@ -18,6 +23,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import zlib from "node:zlib";
+import { BundleError, bundle } from "./bundle.mjs";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
@@ -156,8 +162,14 @@ function wasmSizes(pkgDir) {
 
 // ---- 2. dist/ ------------------------------------------------------------------------------------
 
-/** The per-browser manifest, derived from the root manifest.json (the one source). */
-export function manifestFor(browser, root) {
+/** Where the bundled background goes in each dist/<variant>/. */
+export const BACKGROUND_BUNDLE = "extension/background/sw.bundle.js";
+
+/**
+ * The per-browser manifest, derived from the root manifest.json (the one source). `background`:
+ * the background script to use instead of the root manifest's (the bundle).
+ */
+export function manifestFor(browser, root, { background: override } = {}) {
   const m = structuredClone(root);
   // "chromium_permissions" (not a manifest key): permissions only Chromium knows (e.g.
   // webAuthenticationProxy), added to the Chromium manifest and left out of Firefox's.
@@ -165,7 +177,7 @@ export function manifestFor(browser, root) {
   delete m.chromium_permissions;
   if (browser === "chrome") m.permissions = [...(m.permissions ?? []), ...chromiumOnly];
   const background = m.background ?? {};
-  const script = background.service_worker ?? background.scripts?.[0];
+  const script = override ?? background.service_worker ?? background.scripts?.[0];
   if (!script) throw new BuildError("manifest.json has no background script.");
   if (browser === "chrome") {
     m.background = { service_worker: script, type: "module" };
@@ -193,7 +205,7 @@ function copyTree(from, to, skip) {
   }
 }
 
-function writeDist(pkgDir, sizes) {
+function writeDist(pkgDir, sizes, { bundled = true } = {}) {
   const root = JSON.parse(fs.readFileSync(path.join(ROOT, "manifest.json"), "utf8"));
   if (extensionIdFromKey(root.key) !== EXTENSION_ID) {
     throw new BuildError(`manifest.json's key yields id ${extensionIdFromKey(root.key)}, not ${EXTENSION_ID}; update EXTENSION_ID.`);
@@ -210,14 +222,27 @@ function writeDist(pkgDir, sizes) {
       for (const f of [`${WASM_FILE}.js`, `${WASM_FILE}_bg.wasm`]) {
         fs.copyFileSync(path.join(pkgDir, f), path.join(out, "pkg", f));
       }
-      const manifest = manifestFor(browser, root);
-      fs.writeFileSync(path.join(out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
       fs.writeFileSync(
         path.join(out, "flavor.js"),
         `// Written by scripts/build.mjs. The test flavor auto-approves consent and verifies the user\n` +
           `// with a built-in test verifier; nothing else differs between flavors.\n` +
           `export const TEST_FLAVOR = ${flavor.test};\n`,
       );
+      let bundleInfo = null;
+      if (bundled) {
+        const entry = manifestFor(browser, root).background;
+        const source = entry.service_worker ?? entry.scripts[0];
+        let b;
+        try {
+          b = bundle({ entry: path.join(out, source), outFile: path.join(out, BACKGROUND_BUNDLE), root: out });
+        } catch (e) {
+          if (e instanceof BundleError) throw new BuildError(`bundling the background of ${rel(out)}: ${e.message}`);
+          throw e;
+        }
+        bundleInfo = { file: BACKGROUND_BUNDLE, modules: b.modules, bytes: Buffer.byteLength(b.code) };
+      }
+      const manifest = manifestFor(browser, root, bundled ? { background: BACKGROUND_BUNDLE } : {});
+      fs.writeFileSync(path.join(out, "manifest.json"), `${JSON.stringify(manifest, null, 2)}\n`);
       const info = {
         name: manifest.name,
         version: manifest.version,
@@ -226,16 +251,17 @@ function writeDist(pkgDir, sizes) {
         extensionId: EXTENSION_ID,
         geckoId: GECKO_ID,
         wasm: sizes,
+        backgroundBundle: bundleInfo,
       };
       fs.writeFileSync(path.join(out, "build-info.json"), `${JSON.stringify(info, null, 2)}\n`);
-      log(`wrote ${rel(out)}/`);
+      log(`wrote ${rel(out)}/${bundleInfo ? ` (background: ${bundleInfo.modules.length} modules → ${BACKGROUND_BUNDLE}, ${kb(bundleInfo.bytes)})` : ""}`);
     }
   }
 }
 
 // ---- main -----------------------------------------------------------------------------------------
 
-export function build({ skipWasm = false } = {}) {
+export function build({ skipWasm = false, bundled = true } = {}) {
   const targetDir = process.env.CARGO_TARGET_DIR ? path.resolve(ROOT, process.env.CARGO_TARGET_DIR) : path.join(ROOT, "target");
   const pkgDir = path.join(targetDir, "latchkey-pkg");
   if (skipWasm) {
@@ -248,20 +274,20 @@ export function build({ skipWasm = false } = {}) {
   }
   const sizes = wasmSizes(pkgDir);
   log(`wasm: ${sizes.raw} bytes (${kb(sizes.raw)}), gzip ${sizes.gzip} bytes (${kb(sizes.gzip)})`);
-  writeDist(pkgDir, sizes);
+  writeDist(pkgDir, sizes, { bundled });
   log(`extension id (Chromium): ${EXTENSION_ID}; Firefox: ${GECKO_ID}`);
   return sizes;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
   const args = process.argv.slice(2);
-  const unknown = args.filter((a) => a !== "--skip-wasm");
+  const unknown = args.filter((a) => a !== "--skip-wasm" && a !== "--no-bundle");
   if (unknown.length > 0) {
-    console.error(`usage: node scripts/build.mjs [--skip-wasm]   (unknown: ${unknown.join(" ")})`);
+    console.error(`usage: node scripts/build.mjs [--skip-wasm] [--no-bundle]   (unknown: ${unknown.join(" ")})`);
     process.exit(2);
   }
   try {
-    build({ skipWasm: args.includes("--skip-wasm") });
+    build({ skipWasm: args.includes("--skip-wasm"), bundled: !args.includes("--no-bundle") });
   } catch (e) {
     if (e instanceof BuildError) {
       console.error(`[build] ERROR: ${e.message}`);
