@@ -11,6 +11,7 @@ use crate::cose::CoseKey;
 use crate::rng::{Rng, RngError};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
+use p256::elliptic_curve::point::AffineCoordinates;
 use p256::SecretKey;
 use std::sync::OnceLock;
 use thiserror::Error;
@@ -138,12 +139,14 @@ impl PrivateKey {
     /// The public key as an uncompressed SEC1 point `04 || x || y`.
     #[must_use]
     pub fn public_key_sec1_uncompressed(&self) -> [u8; 65] {
-        let point = self.signing_key().verifying_key().to_sec1_point(false);
+        // Written from the affine coordinates rather than through `to_sec1_point`: `EncodedPoint`'s
+        // accessors `expect` a valid tag, which links `sec1`'s and `der`'s error formatting into the
+        // wasm (about 3 KB of module).
+        let point = self.signing_key().verifying_key().as_affine();
         let mut out = [0u8; 65];
-        // An uncompressed point of a valid key is always 65 bytes.
-        if let Some(slot) = out.get_mut(..point.as_bytes().len()) {
-            slot.copy_from_slice(point.as_bytes());
-        }
+        out[0] = 0x04;
+        out[1..33].copy_from_slice(&point.x());
+        out[33..].copy_from_slice(&point.y());
         out
     }
 
