@@ -5,6 +5,7 @@
 //! already a browser serialization; the parser is still strict and refuses anything else.
 
 use crate::error::WebAuthnError;
+use crate::json::Quoted;
 
 /// The host of a tuple origin.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -28,7 +29,8 @@ pub struct Origin {
 
 fn not_allowed(origin: &str) -> WebAuthnError {
     WebAuthnError::not_allowed(format!(
-        "the calling origin {origin:?} is not a valid tuple origin"
+        "the calling origin {} is not a valid tuple origin",
+        Quoted(origin)
     ))
 }
 
