@@ -366,7 +366,9 @@ pub fn write_string(out: &mut String, s: &str) {
             0..=0x1f => "",
             _ => continue,
         };
-        out.push_str(&s[start..i]);
+        // `i` is an ASCII byte and `start` 0 or just past one: char boundaries, so `get` never
+        // misses. (Not `&s[start..i]`: see `Parser::slice`.)
+        out.push_str(s.get(start..i).unwrap_or_default());
         if escape.is_empty() {
             const HEX: &[u8; 16] = b"0123456789abcdef";
             out.push_str("\\u00");
@@ -377,7 +379,7 @@ pub fn write_string(out: &mut String, s: &str) {
         }
         start = i + 1;
     }
-    out.push_str(&s[start..]);
+    out.push_str(s.get(start..).unwrap_or_default());
     out.push('"');
 }
 
@@ -830,7 +832,7 @@ pub fn parse_object_raw(text: &str) -> Result<Vec<(String, &str)>, JsonError> {
             p.ws();
             let start = p.i;
             p.skip_value(1)?;
-            members.push((key, &text[start..p.i]));
+            members.push((key, p.slice(start..p.i)?));
             p.ws();
             if p.list_end(b'}')? {
                 break;
@@ -873,7 +875,7 @@ pub fn parse_object_with(
             }
             let quote = p.i;
             p.skip_string()?;
-            let raw = &text[quote + 1..p.i - 1];
+            let raw = p.slice(quote + 1..p.i - 1)?;
             let unescaped;
             let key = if raw.contains('\\') {
                 let mut k = Parser {
@@ -909,7 +911,22 @@ struct Parser<'a> {
     i: usize,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    /// The text of `range`, whose ends the parser found at ASCII bytes (or the ends of the text),
+    /// so always char boundaries. Read with `get` and reported as a syntax error if that ever
+    /// failed, rather than by indexing: indexing a `str` links `core`'s char-boundary panic with
+    /// its `Debug` formatting and Unicode tables into the wasm (about 3 KB of module, together with
+    /// the other `str` indexing this crate avoids).
+    fn slice(&self, range: std::ops::Range<usize>) -> Result<&'a str, JsonError> {
+        match self.s.get(range.clone()) {
+            Some(text) => Ok(text),
+            None => Err(JsonError::Syntax {
+                offset: range.start,
+                reason: "not at a character boundary",
+            }),
+        }
+    }
+
     fn err<T>(&self, reason: &'static str) -> Result<T, JsonError> {
         Err(JsonError::Syntax {
             offset: self.i,
@@ -1139,12 +1156,12 @@ impl Parser<'_> {
             match self.peek() {
                 None => return self.err("unterminated string"),
                 Some(b'"') => {
-                    out.push_str(&self.s[start..self.i]);
+                    out.push_str(self.slice(start..self.i)?);
                     self.i += 1;
                     return Ok(out);
                 }
                 Some(b'\\') => {
-                    out.push_str(&self.s[start..self.i]);
+                    out.push_str(self.slice(start..self.i)?);
                     self.escape(&mut out)?;
                     start = self.i;
                 }
@@ -1256,7 +1273,7 @@ impl Parser<'_> {
             }
             integer = false;
         }
-        let text = &self.s[start..self.i];
+        let text = self.slice(start..self.i)?;
         if integer {
             if negative {
                 // `-0` stays a float (JSON.parse gives -0).
@@ -1287,19 +1304,15 @@ const F64_OVERFLOW_DIGITS: &str = "179769313486231580793728971405303415079934132
 /// [`F64_OVERFLOW_DIGITS`].
 fn float_overflows(text: &str) -> bool {
     let unsigned = text.strip_prefix('-').unwrap_or(text);
-    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
-        Some(i) => (&unsigned[..i], &unsigned[i + 1..]),
-        None => (unsigned, ""),
-    };
+    let (mantissa, exponent) = unsigned.split_once(['e', 'E']).unwrap_or((unsigned, ""));
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let digits = || int_part.bytes().chain(frac_part.bytes());
     let Some(leading_zeros) = digits().position(|d| d != b'0') else {
         return false; // zero
     };
-    let (negative_exp, exp_digits) = match exponent.as_bytes().first() {
-        Some(b'-') => (true, &exponent[1..]),
-        Some(b'+') => (false, &exponent[1..]),
-        _ => (false, exponent),
+    let (negative_exp, exp_digits) = match exponent.strip_prefix('-') {
+        Some(digits) => (true, digits),
+        None => (false, exponent.strip_prefix('+').unwrap_or(exponent)),
     };
     let mut exp: i64 = 0;
     for d in exp_digits.bytes() {
