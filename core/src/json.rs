@@ -915,7 +915,7 @@ impl<'a> Parser<'a> {
     /// The text of `range`, whose ends the parser found at ASCII bytes (or the ends of the text),
     /// so always char boundaries. Read with `get` and reported as a syntax error if that ever
     /// failed, rather than by indexing: indexing a `str` links `core`'s char-boundary panic with
-    /// its `Debug` formatting and Unicode tables into the wasm (about 3 KB of module, together with
+    /// its `Debug` formatting and Unicode tables into the wasm (about 9 KB of module, together with
     /// the other `str` indexing this crate avoids).
     fn slice(&self, range: std::ops::Range<usize>) -> Result<&'a str, JsonError> {
         match self.s.get(range.clone()) {
