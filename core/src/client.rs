@@ -257,11 +257,13 @@ pub fn truncate_name(name: &str) -> String {
     if name.len() <= MAX_NAME_LEN {
         return name.to_owned();
     }
-    let mut end = MAX_NAME_LEN;
-    while !name.is_char_boundary(end) {
-        end -= 1;
-    }
-    name[..end].to_owned()
+    // The longest prefix that ends on a char boundary (`get`, not `str` indexing: see
+    // `json::Parser::slice`).
+    (0..=MAX_NAME_LEN)
+        .rev()
+        .find_map(|end| name.get(..end))
+        .unwrap_or_default()
+        .to_owned()
 }
 
 fn decode_challenge(value: &str) -> Result<Vec<u8>, WebAuthnError> {

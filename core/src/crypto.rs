@@ -10,7 +10,8 @@
 use crate::cose::CoseKey;
 use crate::rng::{Rng, RngError};
 use p256::ecdsa::signature::Signer;
-use p256::ecdsa::{DerSignature, SigningKey};
+use p256::ecdsa::{Signature, SigningKey};
+use p256::elliptic_curve::point::AffineCoordinates;
 use p256::SecretKey;
 use std::sync::OnceLock;
 use thiserror::Error;
@@ -127,19 +128,25 @@ impl PrivateKey {
     /// requires.
     #[must_use]
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
-        let signature: DerSignature = self.signing_key().sign(message);
-        signature.as_bytes().to_vec()
+        // Signed as the fixed `r || s` form and DER-encoded here rather than through `p256`'s
+        // `DerSignature`: that path links the `der` crate and its error formatting (`expect`) into the
+        // wasm (about 10 KB of module); the bytes are the same (see the tests).
+        let signature: Signature = self.signing_key().sign(message);
+        let (r, s) = signature.split_bytes();
+        der_ecdsa_signature(&r, &s)
     }
 
     /// The public key as an uncompressed SEC1 point `04 || x || y`.
     #[must_use]
     pub fn public_key_sec1_uncompressed(&self) -> [u8; 65] {
-        let point = self.signing_key().verifying_key().to_sec1_point(false);
+        // Written from the affine coordinates rather than through `to_sec1_point`: `EncodedPoint`'s
+        // accessors `expect` a valid tag, which links `sec1`'s and `der`'s error formatting into the
+        // wasm (about 8 KB of module).
+        let point = self.signing_key().verifying_key().as_affine();
         let mut out = [0u8; 65];
-        // An uncompressed point of a valid key is always 65 bytes.
-        if let Some(slot) = out.get_mut(..point.as_bytes().len()) {
-            slot.copy_from_slice(point.as_bytes());
-        }
+        out[0] = 0x04;
+        out[1..33].copy_from_slice(&point.x());
+        out[33..].copy_from_slice(&point.y());
         out
     }
 
@@ -276,6 +283,33 @@ impl PrivateKey {
     }
 }
 
+/// `Ecdsa-Sig-Value ::= SEQUENCE { r INTEGER, s INTEGER }`
+/// ([RFC 3279 §2.2.3](https://www.rfc-editor.org/rfc/rfc3279#section-2.2.3)) in DER, from the
+/// big-endian 32-byte `r` and `s`: each INTEGER minimal (leading zero bytes dropped) and positive (a
+/// zero byte prepended when the high bit is set). At most 72 bytes, so every length is one byte.
+fn der_ecdsa_signature(r: &[u8], s: &[u8]) -> Vec<u8> {
+    fn integer(out: &mut Vec<u8>, bytes: &[u8]) {
+        let start = bytes.iter().position(|&b| b != 0).unwrap_or(bytes.len());
+        let magnitude = bytes.get(start..).unwrap_or_default();
+        let pad = magnitude.first().is_none_or(|&b| b & 0x80 != 0);
+        out.push(TAG_INTEGER);
+        // r and s are 32 bytes: the content is at most 33 bytes, a short-form length.
+        out.push((magnitude.len() + usize::from(pad)) as u8);
+        if pad {
+            out.push(0);
+        }
+        out.extend_from_slice(magnitude);
+    }
+    let mut body = Vec::with_capacity(72);
+    integer(&mut body, r);
+    integer(&mut body, s);
+    let mut out = Vec::with_capacity(body.len() + 2);
+    out.push(TAG_SEQUENCE);
+    out.push(body.len() as u8);
+    out.extend_from_slice(&body);
+    out
+}
+
 const TAG_INTEGER: u8 = 0x02;
 const TAG_BIT_STRING: u8 = 0x03;
 const TAG_OCTET_STRING: u8 = 0x04;
@@ -387,6 +421,49 @@ mod tests {
         let mut short = der.to_vec();
         short.truncate(PKCS8_LEN - 1);
         assert!(PrivateKey::from_trusted_pkcs8_der(&short).is_err());
+    }
+
+    #[test]
+    fn signature_der_matches_p256s_encoder() {
+        // The hand-written encoding gives the bytes `p256`'s `DerSignature` gives, over enough
+        // signatures that r or s with leading zero bytes and with the high bit set all occur.
+        let mut rng = TestRng::new(7);
+        let (mut leading_zero, mut high_bit) = (0, 0);
+        for i in 0u32..3000 {
+            let key = PrivateKey::from_random_bytes(&mut rng).unwrap();
+            let message = i.to_be_bytes();
+            let fixed: Signature = key.signing_key().sign(&message);
+            let expected: p256::ecdsa::DerSignature = key.signing_key().sign(&message);
+            assert_eq!(key.sign(&message), expected.as_bytes(), "message {i}");
+            let (r, s) = fixed.split_bytes();
+            for part in [&r, &s] {
+                leading_zero += usize::from(part[0] == 0);
+                high_bit += usize::from(part[0] & 0x80 != 0);
+            }
+        }
+        assert!(
+            leading_zero > 0 && high_bit > 0,
+            "{leading_zero} {high_bit}"
+        );
+    }
+
+    #[test]
+    fn signature_der_edge_cases() {
+        let mut r = [0u8; 32];
+        r[31] = 1;
+        let mut s = [0xffu8; 32];
+        s[0] = 0x80;
+        let der = der_ecdsa_signature(&r, &s);
+        let mut expected = vec![0x30, 3 + 35, 0x02, 0x01, 0x01, 0x02, 0x21, 0x00];
+        expected.extend_from_slice(&s);
+        assert_eq!(der, expected);
+        // A high bit after dropped zero bytes is padded again; the longest form is 72 bytes.
+        r[30] = 0x80;
+        assert_eq!(
+            &der_ecdsa_signature(&r, &r)[..6],
+            &[0x30, 10, 0x02, 0x03, 0x00, 0x80]
+        );
+        assert_eq!(der_ecdsa_signature(&s, &s).len(), 72);
     }
 
     #[test]

@@ -366,7 +366,9 @@ pub fn write_string(out: &mut String, s: &str) {
             0..=0x1f => "",
             _ => continue,
         };
-        out.push_str(&s[start..i]);
+        // `i` is an ASCII byte and `start` 0 or just past one: char boundaries, so `get` never
+        // misses. (Not `&s[start..i]`: see `Parser::slice`.)
+        out.push_str(s.get(start..i).unwrap_or_default());
         if escape.is_empty() {
             const HEX: &[u8; 16] = b"0123456789abcdef";
             out.push_str("\\u00");
@@ -377,8 +379,23 @@ pub fn write_string(out: &mut String, s: &str) {
         }
         start = i + 1;
     }
-    out.push_str(&s[start..]);
+    out.push_str(s.get(start..).unwrap_or_default());
     out.push('"');
+}
+
+/// Displays a string as a JSON string literal: the way error messages quote text a page or a stored
+/// record supplied (an RP ID, an origin), with quotes and control characters escaped. Used instead of
+/// `{:?}`, whose escaping links `core`'s `str`/`char` `Debug` and its Unicode tables into the wasm
+/// (about 2 KB of module). Printable text reads the same either way: `"example.com"`.
+#[derive(Debug, Clone, Copy)]
+pub struct Quoted<'a>(pub &'a str);
+
+impl fmt::Display for Quoted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut out = String::new();
+        write_string(&mut out, self.0);
+        f.write_str(&out)
+    }
 }
 
 impl fmt::Display for Value {
@@ -815,7 +832,7 @@ pub fn parse_object_raw(text: &str) -> Result<Vec<(String, &str)>, JsonError> {
             p.ws();
             let start = p.i;
             p.skip_value(1)?;
-            members.push((key, &text[start..p.i]));
+            members.push((key, p.slice(start..p.i)?));
             p.ws();
             if p.list_end(b'}')? {
                 break;
@@ -858,7 +875,7 @@ pub fn parse_object_with(
             }
             let quote = p.i;
             p.skip_string()?;
-            let raw = &text[quote + 1..p.i - 1];
+            let raw = p.slice(quote + 1..p.i - 1)?;
             let unescaped;
             let key = if raw.contains('\\') {
                 let mut k = Parser {
@@ -894,7 +911,22 @@ struct Parser<'a> {
     i: usize,
 }
 
-impl Parser<'_> {
+impl<'a> Parser<'a> {
+    /// The text of `range`, whose ends the parser found at ASCII bytes (or the ends of the text),
+    /// so always char boundaries. Read with `get` and reported as a syntax error if that ever
+    /// failed, rather than by indexing: indexing a `str` links `core`'s char-boundary panic with
+    /// its `Debug` formatting and Unicode tables into the wasm (about 9 KB of module, together with
+    /// the other `str` indexing this crate avoids).
+    fn slice(&self, range: std::ops::Range<usize>) -> Result<&'a str, JsonError> {
+        match self.s.get(range.clone()) {
+            Some(text) => Ok(text),
+            None => Err(JsonError::Syntax {
+                offset: range.start,
+                reason: "not at a character boundary",
+            }),
+        }
+    }
+
     fn err<T>(&self, reason: &'static str) -> Result<T, JsonError> {
         Err(JsonError::Syntax {
             offset: self.i,
@@ -1124,12 +1156,12 @@ impl Parser<'_> {
             match self.peek() {
                 None => return self.err("unterminated string"),
                 Some(b'"') => {
-                    out.push_str(&self.s[start..self.i]);
+                    out.push_str(self.slice(start..self.i)?);
                     self.i += 1;
                     return Ok(out);
                 }
                 Some(b'\\') => {
-                    out.push_str(&self.s[start..self.i]);
+                    out.push_str(self.slice(start..self.i)?);
                     self.escape(&mut out)?;
                     start = self.i;
                 }
@@ -1241,7 +1273,7 @@ impl Parser<'_> {
             }
             integer = false;
         }
-        let text = &self.s[start..self.i];
+        let text = self.slice(start..self.i)?;
         if integer {
             if negative {
                 // `-0` stays a float (JSON.parse gives -0).
@@ -1272,19 +1304,15 @@ const F64_OVERFLOW_DIGITS: &str = "179769313486231580793728971405303415079934132
 /// [`F64_OVERFLOW_DIGITS`].
 fn float_overflows(text: &str) -> bool {
     let unsigned = text.strip_prefix('-').unwrap_or(text);
-    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
-        Some(i) => (&unsigned[..i], &unsigned[i + 1..]),
-        None => (unsigned, ""),
-    };
+    let (mantissa, exponent) = unsigned.split_once(['e', 'E']).unwrap_or((unsigned, ""));
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let digits = || int_part.bytes().chain(frac_part.bytes());
     let Some(leading_zeros) = digits().position(|d| d != b'0') else {
         return false; // zero
     };
-    let (negative_exp, exp_digits) = match exponent.as_bytes().first() {
-        Some(b'-') => (true, &exponent[1..]),
-        Some(b'+') => (false, &exponent[1..]),
-        _ => (false, exponent),
+    let (negative_exp, exp_digits) = match exponent.strip_prefix('-') {
+        Some(digits) => (true, digits),
+        None => (false, exponent.strip_prefix('+').unwrap_or(exponent)),
     };
     let mut exp: i64 = 0;
     for d in exp_digits.bytes() {
@@ -1561,6 +1589,21 @@ mod tests {
             shown.contains("privateKey") && shown.contains("8 bytes"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn quoted_reads_as_debug_for_printable_text_and_escapes_the_rest() {
+        for text in [
+            "example.com",
+            "https://bücher.example:8443",
+            "",
+            "a \"b\" \\ c",
+        ] {
+            assert_eq!(Quoted(text).to_string(), format!("{text:?}"));
+        }
+        assert_eq!(Quoted("a\nb\u{1}\t").to_string(), r#""a\nb\u0001\t""#);
+        // JSON escapes only C0 controls, quote and backslash; DEL and the rest stay as they are.
+        assert_eq!(Quoted("x\u{7f}").to_string(), "\"x\u{7f}\"");
     }
 
     #[test]

@@ -88,19 +88,16 @@ fn clamp_decimal_to_u32(text: &str) -> u32 {
     if text.starts_with('-') {
         return 0;
     }
-    let (mantissa, exponent) = match text.find(['e', 'E']) {
-        Some(i) => (&text[..i], &text[i + 1..]),
-        None => (text, ""),
-    };
+    // `split_once`/`strip_prefix`, not indexing: see `json::Parser::slice`.
+    let (mantissa, exponent) = text.split_once(['e', 'E']).unwrap_or((text, ""));
     let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
     let digits: Vec<u8> = int_part.bytes().chain(frac_part.bytes()).collect();
     if digits.iter().all(|&d| d == b'0') {
         return 0;
     }
-    let (negative_exp, exp_digits) = match exponent.as_bytes().first() {
-        Some(b'-') => (true, &exponent[1..]),
-        Some(b'+') => (false, &exponent[1..]),
-        _ => (false, exponent),
+    let (negative_exp, exp_digits) = match exponent.strip_prefix('-') {
+        Some(digits) => (true, digits),
+        None => (false, exponent.strip_prefix('+').unwrap_or(exponent)),
     };
     let mut exp: i64 = 0;
     for d in exp_digits.bytes() {

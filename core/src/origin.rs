@@ -5,6 +5,7 @@
 //! already a browser serialization; the parser is still strict and refuses anything else.
 
 use crate::error::WebAuthnError;
+use crate::json::Quoted;
 
 /// The host of a tuple origin.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -28,7 +29,8 @@ pub struct Origin {
 
 fn not_allowed(origin: &str) -> WebAuthnError {
     WebAuthnError::not_allowed(format!(
-        "the calling origin {origin:?} is not a valid tuple origin"
+        "the calling origin {} is not a valid tuple origin",
+        Quoted(origin)
     ))
 }
 
@@ -74,7 +76,13 @@ impl Origin {
         if text == "null" {
             return Err(WebAuthnError::not_allowed("the calling origin is opaque"));
         }
-        let (scheme, rest) = text.split_once("://").ok_or_else(|| not_allowed(text))?;
+        // The scheme has no ':', so this is the first "://" (split at a char, not a `str` pattern,
+        // and `split_at_checked` below: `str` indexing panics link core's char-boundary message
+        // formatting, see `json::Parser::slice`).
+        let (scheme, rest) = text
+            .split_once(':')
+            .and_then(|(scheme, rest)| Some((scheme, rest.strip_prefix("//")?)))
+            .ok_or_else(|| not_allowed(text))?;
         let scheme = scheme.to_ascii_lowercase();
         let mut scheme_bytes = scheme.bytes();
         if !scheme_bytes.next().is_some_and(|b| b.is_ascii_lowercase())
@@ -85,7 +93,9 @@ impl Origin {
         }
         let (host_text, port_text) = if rest.starts_with('[') {
             let end = rest.find(']').ok_or_else(|| not_allowed(text))?;
-            let (host, after) = rest.split_at(end + 1);
+            let (host, after) = rest
+                .split_at_checked(end + 1)
+                .ok_or_else(|| not_allowed(text))?;
             match after {
                 "" => (host, None),
                 _ => (
@@ -291,6 +301,10 @@ mod tests {
             "https://[::1]x",
             "1https://example.com",
             "file:///etc/passwd",
+            "https:/example.com",
+            "https:x://example.com",
+            "a:b://example.com",
+            "https//example.com",
         ] {
             let err = Origin::parse(bad).unwrap_err();
             assert_eq!(err.name, ErrorName::NotAllowedError, "{bad:?}");

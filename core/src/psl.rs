@@ -42,11 +42,11 @@ enum Target {
 }
 
 /// The value stored for `name` (a node of the list's trie), if it is one. Reads `name` backwards.
-fn lookup(dafsa: &[u8], name: &str) -> Option<u8> {
+fn lookup(dafsa: &[u8], name: &[u8]) -> Option<u8> {
     let hub_count = usize::from(*dafsa.first()?);
     let hubs = dafsa.get(1..1 + 2 * hub_count)?;
     let dafsa = dafsa.get(1 + 2 * hub_count..)?;
-    let mut input = name.bytes().rev().peekable();
+    let mut input = name.iter().copied().rev().peekable();
     let mut pos = 0;
     loop {
         let (header, mut p) = varint(dafsa, pos)?;
@@ -112,12 +112,13 @@ fn suffix_start(dafsa: &[u8], domain: &str) -> usize {
     let mut wildcard = false;
     let mut end = domain.len();
     loop {
-        let dot = domain[..end].rfind('.');
+        // Bytes, not `str` indexing (see `json::Parser::slice`); the domain is ASCII.
+        let dot = domain.as_bytes()[..end].iter().rposition(|&b| b == b'.');
         let label = after(dot);
         if wildcard {
             start = label;
         }
-        let Some(value) = lookup(dafsa, &domain[label..]) else {
+        let Some(value) = lookup(dafsa, &domain.as_bytes()[label..]) else {
             break;
         };
         match value & TYPE_MASK {
@@ -154,7 +155,11 @@ pub fn public_suffix(domain: &str) -> &str {
 /// single label). A name with an empty label (leading, trailing or double dot) is not.
 #[must_use]
 pub fn is_public_suffix(domain: &str) -> bool {
-    if domain.starts_with('.') || domain.ends_with('.') || domain.contains("..") {
+    // `windows`, not `contains("..")`: a `str` pattern search links `str` indexing's panic paths.
+    if domain.starts_with('.')
+        || domain.ends_with('.')
+        || domain.as_bytes().windows(2).any(|w| w == b"..")
+    {
         return false;
     }
     suffix_start(DAFSA, domain) == 0
@@ -211,17 +216,21 @@ mod tests {
         let nodes = node_values();
         assert_eq!(nodes.len(), 10_124);
         for (name, value) in &nodes {
-            assert_eq!(lookup(DAFSA, name), Some(*value), "{name}");
+            assert_eq!(lookup(DAFSA, name.as_bytes()), Some(*value), "{name}");
             for other in [
                 format!("x{name}"),
                 format!("x.{name}"),
                 name[1..].to_owned(),
             ] {
-                assert_eq!(lookup(DAFSA, &other), nodes.get(&other).copied(), "{other}");
+                assert_eq!(
+                    lookup(DAFSA, other.as_bytes()),
+                    nodes.get(&other).copied(),
+                    "{other}"
+                );
             }
         }
-        assert_eq!(lookup(DAFSA, ""), None);
-        assert_eq!(lookup(DAFSA, "zzzz"), None);
+        assert_eq!(lookup(DAFSA, b""), None);
+        assert_eq!(lookup(DAFSA, b"zzzz"), None);
     }
 
     /// Hosts around every name of the list: the name, under one and two more labels, under a

@@ -19,6 +19,7 @@
 //!    List with private entries, e.g. `com`, `co.uk`, `github.io`; unknown TLDs count as suffixes).
 
 use crate::error::WebAuthnError;
+use crate::json::Quoted;
 use crate::origin::Origin;
 use crate::psl;
 
@@ -70,17 +71,21 @@ pub fn validate_rp_id(origin: &Origin, rp_id: &str) -> Result<(), WebAuthnError>
     let host = origin.host_str();
     let mismatch = || {
         WebAuthnError::security(format!(
-            "the RP ID {rp_id:?} is not a registrable domain suffix of, nor equal to, the origin's host {host:?}"
+            "the RP ID {} is not a registrable domain suffix of, nor equal to, the origin's host {}",
+            Quoted(&rp_id),
+            Quoted(host)
         ))
     };
     if origin.is_ip() {
         return Err(WebAuthnError::security(format!(
-            "the origin's host {host:?} is an IP address, not a valid domain"
+            "the origin's host {} is an IP address, not a valid domain",
+            Quoted(host)
         )));
     }
     if !is_valid_host_name(&rp_id) {
         return Err(WebAuthnError::security(format!(
-            "the RP ID {rp_id:?} is not a valid domain"
+            "the RP ID {} is not a valid domain",
+            Quoted(&rp_id)
         )));
     }
     if host == rp_id {
@@ -94,7 +99,8 @@ pub fn validate_rp_id(origin: &Origin, rp_id: &str) -> Result<(), WebAuthnError>
     }
     if psl::is_public_suffix(&rp_id) {
         return Err(WebAuthnError::security(format!(
-            "the RP ID {rp_id:?} is a public suffix"
+            "the RP ID {} is a public suffix",
+            Quoted(&rp_id)
         )));
     }
     Ok(())

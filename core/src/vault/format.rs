@@ -11,7 +11,7 @@
 use super::keys::{Argon2Params, Kek, Pin, VaultKey, KEY_LEN, NONCE_LEN, TAG_LEN};
 use super::VaultError;
 use crate::b64url;
-use crate::json::{self, JsonError, Object, Value};
+use crate::json::{self, JsonError, Object, Quoted, Value};
 use crate::passkey::{
     int_u64, optional, repeated, req_u32, required, string, wrong, PasskeyRecord,
 };
@@ -785,8 +785,8 @@ impl EncryptedEntry {
         })?;
         if payload.kind != "passkey" {
             return Err(VaultError::Tampered(format!(
-                "unknown entry kind {:?}",
-                payload.kind
+                "unknown entry kind {}",
+                Quoted(&payload.kind)
             )));
         }
         Ok(payload)

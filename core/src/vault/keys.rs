@@ -327,14 +327,27 @@ impl Argon2Params {
             self.parallelism,
             Some(KEY_LEN),
         )
-        .map_err(|e| VaultError::Crypto(format!("Argon2 parameters: {e}")))?;
+        .map_err(|e| VaultError::Crypto(format!("Argon2 parameters: {}", argon2_reason(e))))?;
         let argon =
             argon2::Argon2::new(argon2::Algorithm::Argon2id, argon2::Version::V0x13, params);
         let mut kek = Kek([0; KEY_LEN]);
         argon
             .hash_password_into(pin.bytes(), salt, &mut kek.0)
-            .map_err(|e| VaultError::Crypto(format!("Argon2: {e}")))?;
+            .map_err(|e| VaultError::Crypto(format!("Argon2: {}", argon2_reason(e))))?;
         Ok(kek)
+    }
+}
+
+/// Why Argon2 refused, in its own words, for what can reach it: [`Argon2Params::check`] and the
+/// header's salt length rule out the rest, so in practice only running out of memory. Not
+/// `argon2::Error`'s `Display`, which carries every variant's text and base64 error formatting
+/// into the wasm.
+fn argon2_reason(e: argon2::Error) -> &'static str {
+    match e {
+        argon2::Error::OutOfMemory => "out of memory",
+        argon2::Error::SaltTooShort => "salt is too short",
+        argon2::Error::PwdTooLong => "password is too long",
+        _ => "parameters out of range",
     }
 }
 
@@ -431,6 +444,22 @@ mod tests {
         // reference C implementation (python argon2-cffi `hash_secret_raw`): a dependency change
         // that altered derivation would lock users out, so it must fail here first.
         assert_eq!(to_hex(&a.0), ARGON2_KAT);
+    }
+
+    #[test]
+    fn argon2_refusals_keep_argon2s_words() {
+        let pin = Pin::new("1234".into());
+        let err = FAST.derive(&pin, b"short").unwrap_err();
+        assert!(matches!(err, VaultError::Crypto(_)), "{err:?}");
+        assert_eq!(err.to_string(), "crypto: Argon2: salt is too short");
+        assert_eq!(
+            argon2_reason(argon2::Error::OutOfMemory),
+            argon2::Error::OutOfMemory.to_string()
+        );
+        assert_eq!(
+            argon2_reason(argon2::Error::PwdTooLong),
+            argon2::Error::PwdTooLong.to_string()
+        );
     }
 
     #[test]
