@@ -11,6 +11,7 @@ use latchkey_core::json::{self, JsonError, Object, Value};
 use latchkey_core::options::{parse_creation_options, parse_request_options};
 use latchkey_core::passkey::Passkey;
 use latchkey_core::rng::Rng;
+use latchkey_core::sort;
 use latchkey_core::store::{CredentialStore, MemoryStore, StoreWrite};
 use latchkey_core::vault::keys::{Argon2Params, Kek, Pin};
 use latchkey_core::vault::{
@@ -573,7 +574,10 @@ impl<R: Rng, C: Clock> Session<R, C> {
             deleted_at: Some(d.deleted_at),
         });
         let mut all: Vec<PasskeySummary<'_>> = live.chain(deleted).collect();
-        all.sort_by(|a, b| a.rp_id.cmp(b.rp_id).then(a.user_name.cmp(b.user_name)));
+        // The shared sort (latchkey_core::sort): one copy of the standard sort in the wasm.
+        sort::sort_by(&mut all, |a, b| {
+            a.rp_id.cmp(b.rp_id).then(a.user_name.cmp(b.user_name))
+        });
         envelope(Ok(Value::Array(
             all.iter().map(PasskeySummary::to_json).collect(),
         )))
@@ -732,7 +736,7 @@ fn sort_keys(value: Value) -> Value {
                 o.into_iter().map(|(k, v)| (k, sort_keys(v))).collect();
             // Reversed, a stable sort and a dedup keep the last of a repeated key.
             members.reverse();
-            members.sort_by(|a, b| a.0.cmp(&b.0));
+            sort::sort_by(&mut members, |a, b| a.0.cmp(&b.0)); // the shared sort (wasm size)
             members.dedup_by(|later, kept| later.0 == kept.0);
             Value::Object(members.into_iter().collect())
         }

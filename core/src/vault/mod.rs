@@ -424,7 +424,7 @@ impl Vault {
         // In key order, once per key (the last copy): migrations and reports come out alike
         // whichever way the snapshot was read.
         legacy.reverse();
-        legacy.sort_by(|a, b| a.0.cmp(&b.0));
+        crate::sort::sort_by(&mut legacy, |a, b| a.0.cmp(&b.0)); // the shared sort (wasm size)
         legacy.dedup_by(|later, earlier| later.0 == earlier.0);
         let (header, header_state, header_problem) = match main {
             Some(Ok(h)) => (Some(h), HeaderState::Ok, None),
