@@ -437,11 +437,13 @@ impl<R: Rng, C: Clock> Session<R, C> {
     /// sealed now carries its newest record, so a metadata write can never land after (and undo) a
     /// later real change of the same entry.
     fn commit(&mut self, mut writes: Vec<StoreWrite>) -> Result<Commit, Fail> {
-        let written: BTreeSet<Vec<u8>> = writes.iter().filter_map(write_id).collect();
-        for id in std::mem::take(&mut self.metadata_pending) {
-            if written.contains(&id) {
-                continue;
-            }
+        // Pending ids this commit writes anyway are dropped from the set (rather than collecting
+        // the written ids into a second set, which links a sort and the B-tree bulk build: wasm size).
+        let mut pending = std::mem::take(&mut self.metadata_pending);
+        for id in writes.iter().filter_map(write_id) {
+            pending.remove(&id);
+        }
+        for id in pending {
             if let Some(passkey) = self.core.store.get(&id) {
                 writes.push(StoreWrite::put(passkey));
             }
