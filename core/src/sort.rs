@@ -17,11 +17,12 @@ pub fn sort_by<T>(items: &mut Vec<T>, mut compare: impl FnMut(&T, &T) -> Orderin
 }
 
 /// The indices `0..len` in the order `compare` gives them (stable). Not inlined: this is the one
-/// copy of the standard sort that every [`sort_by`] shares.
+/// copy of the standard sort that every [`sort_by`] shares. Ties are broken by index, so the
+/// unstable sort gives the stable order; it links about 500 B less wasm than the stable sort.
 #[inline(never)]
 fn sorted_order(len: usize, compare: &mut dyn FnMut(usize, usize) -> Ordering) -> Vec<usize> {
     let mut order: Vec<usize> = (0..len).collect();
-    order.sort_by(|&a, &b| compare(a, b));
+    order.sort_unstable_by(|&a, &b| compare(a, b).then(a.cmp(&b)));
     order
 }
 
