@@ -294,8 +294,10 @@ struct Opened {
     entry_of: BTreeMap<Vec<u8>, String>,
     /// Entry id → its current (readable) encrypted form.
     sealed: HashMap<String, EncryptedEntry>,
-    /// Entry id → details of deleted passkeys.
-    deleted: BTreeMap<String, DeletedInfo>,
+    /// Entry id → details of deleted passkeys. Boxed, like [`Vault::slots`]' values: two maps
+    /// from a string to a pointer share one copy of the B-tree code in the wasm (about 8 KB
+    /// less than one copy per value type, issue 6).
+    deleted: BTreeMap<String, Box<DeletedInfo>>,
     damaged: Vec<EntryIssue>,
     recovered: Vec<EntryIssue>,
 }
@@ -306,7 +308,8 @@ pub struct Vault {
     header_state: HeaderState,
     header_problem: Option<String>,
     backup: Option<VaultHeader>,
-    slots: BTreeMap<String, Slot>,
+    /// Entry id → its stored copies. Boxed for the wasm's size (see `Opened::deleted`).
+    slots: BTreeMap<String, Box<Slot>>,
     legacy: Vec<(String, Value)>,
     opened: Option<Opened>,
 }
@@ -359,7 +362,7 @@ impl Vault {
     /// A key repeated in the snapshot counts once, the last (as `JSON.parse` reads it).
     #[must_use]
     pub fn load(storage: &Object) -> Self {
-        let mut slots: BTreeMap<String, Slot> = BTreeMap::new();
+        let mut slots: BTreeMap<String, Box<Slot>> = BTreeMap::new();
         let mut legacy = Vec::new();
         let mut main = None;
         let mut backup = None;
@@ -391,7 +394,7 @@ impl Vault {
     /// When the text is not a JSON object.
     pub fn load_json(storage_json: &str) -> Result<Self, JsonError> {
         let storage = json::parse_object_raw(storage_json)?;
-        let mut slots: BTreeMap<String, Slot> = BTreeMap::new();
+        let mut slots: BTreeMap<String, Box<Slot>> = BTreeMap::new();
         let mut legacy = Vec::new();
         let mut main = None;
         let mut backup = None;
@@ -418,7 +421,7 @@ impl Vault {
     }
 
     fn from_parts(
-        slots: BTreeMap<String, Slot>,
+        slots: BTreeMap<String, Box<Slot>>,
         mut legacy: Vec<(String, Value)>,
         main: Option<Result<VaultHeader, VaultError>>,
         backup: Option<VaultHeader>,
@@ -510,7 +513,7 @@ impl Vault {
     pub fn deleted(&self) -> Vec<&DeletedInfo> {
         self.opened
             .as_ref()
-            .map(|o| o.deleted.values().collect())
+            .map(|o| o.deleted.values().map(AsRef::as_ref).collect())
             .unwrap_or_default()
     }
 
@@ -1068,7 +1071,7 @@ impl Vault {
             written.push(entry_key);
             match deleted {
                 Some(info) => {
-                    opened.deleted.insert(id.clone(), info);
+                    opened.deleted.insert(id.clone(), Box::new(info));
                 }
                 None => {
                     opened.deleted.remove(&id);
@@ -1249,8 +1252,10 @@ impl Opened {
         let tag = self.tags.tag(&payload.record.rp_id);
         match payload.deleted_at {
             Some(at) => {
-                self.deleted
-                    .insert(id.to_owned(), DeletedInfo::of(&payload.record, at));
+                self.deleted.insert(
+                    id.to_owned(),
+                    Box::new(DeletedInfo::of(&payload.record, at)),
+                );
             }
             None => {
                 let record_for_issue = payload.record.clone();
