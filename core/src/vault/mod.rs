@@ -20,7 +20,7 @@ use crate::rng::Rng;
 use crate::store::StoreWrite;
 use format::{random_id, EncryptedEntry, EntryPayload, VaultHeader};
 use keys::{Argon2Params, Kek, Pin, RpTagKey, VaultKey};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use thiserror::Error;
 
 /// Storage key of the header.
@@ -299,8 +299,10 @@ struct Opened {
         reason = "one B-tree copy in the wasm: every B-tree value is a pointer"
     )]
     entry_of: BTreeMap<Vec<u8>, Box<String>>,
-    /// Entry id → its current (readable) encrypted form.
-    sealed: HashMap<String, EncryptedEntry>,
+    /// Entry id → its current (readable) encrypted form. A B-tree of boxes, not a hash map: it
+    /// shares the one B-tree copy (see `entry_of`) instead of linking another hash map type
+    /// (about 3.3 KB less wasm, issue 6).
+    sealed: BTreeMap<String, Box<EncryptedEntry>>,
     /// Entry id → details of deleted passkeys. Boxed, like the values of `Vault::slots` and
     /// [`Commit::set`]: maps from a string to a box share one copy of the B-tree code in the wasm
     /// (about 8 KB less for this map and `slots` than one copy per value type, issue 6).
@@ -1103,7 +1105,7 @@ impl Vault {
             let slot = self.slots.entry(id.clone()).or_default();
             slot.current = Some(Ok(entry.clone()));
             opened.entry_of.insert(cred, Box::new(id.clone()));
-            opened.sealed.insert(id, entry);
+            opened.sealed.insert(id, Box::new(entry));
         }
         // A prev that is set and later cleaned up in this same commit must not be both.
         commit.cleanup.dedup();
@@ -1177,7 +1179,7 @@ impl Opened {
             pending: Commit::default(),
             pending_slots: Vec::new(),
             entry_of: BTreeMap::new(),
-            sealed: HashMap::new(),
+            sealed: BTreeMap::new(),
             deleted: BTreeMap::new(),
             damaged: Vec::new(),
             recovered: Vec::new(),
@@ -1311,7 +1313,7 @@ impl Opened {
             commit.set.insert(entry_key, Box::new(entry.to_json()));
         }
         self.entry_of.insert(cred, Box::new(id.to_owned()));
-        self.sealed.insert(id.to_owned(), entry.clone());
+        self.sealed.insert(id.to_owned(), Box::new(entry.clone()));
         commit.cleanup.extend(cleanup_prev);
         changed.then_some(entry)
     }
