@@ -36,7 +36,7 @@ type Failure = Box<dyn std::error::Error>;
 
 fn apply(storage: &mut Object, commit: Commit) {
     for (key, value) in commit.set {
-        storage.insert(key, value);
+        storage.insert(key, *value);
     }
     for key in commit.remove.iter().chain(&commit.cleanup) {
         storage.remove(key);

@@ -587,7 +587,8 @@ impl<S: CredentialStore, R: Rng, C: Clock> Latchkey<S, R, C> {
                     .is_none_or(|ids| ids.contains(&p.credential_id))
             })
             .collect();
-        found.sort_by(|a, b| {
+        // The shared sort: one copy of the standard sort in the wasm (crate::sort).
+        crate::sort::sort_by(&mut found, |a, b| {
             let recency = |p: &Passkey| p.last_used_ms.unwrap_or(p.created_ms).max(p.created_ms);
             recency(b)
                 .cmp(&recency(a))

@@ -717,7 +717,12 @@ struct Base {
 }
 
 fn apply(storage: &mut Storage, commit: &Commit, cleanup: bool) {
-    storage.extend(commit.set.clone());
+    storage.extend(
+        commit
+            .set
+            .iter()
+            .map(|(k, v)| (k.clone(), JValue::clone(v))),
+    );
     for k in &commit.remove {
         storage.remove(k);
     }

@@ -30,6 +30,7 @@ pub mod psl;
 pub mod responses;
 pub mod rng;
 pub mod rp_id;
+pub mod sort;
 pub mod store;
 pub mod vault;
 

@@ -11,6 +11,7 @@ use latchkey_core::json::{self, JsonError, Object, Value};
 use latchkey_core::options::{parse_creation_options, parse_request_options};
 use latchkey_core::passkey::Passkey;
 use latchkey_core::rng::Rng;
+use latchkey_core::sort;
 use latchkey_core::store::{CredentialStore, MemoryStore, StoreWrite};
 use latchkey_core::vault::keys::{Argon2Params, Kek, Pin};
 use latchkey_core::vault::{
@@ -436,11 +437,13 @@ impl<R: Rng, C: Clock> Session<R, C> {
     /// sealed now carries its newest record, so a metadata write can never land after (and undo) a
     /// later real change of the same entry.
     fn commit(&mut self, mut writes: Vec<StoreWrite>) -> Result<Commit, Fail> {
-        let written: BTreeSet<Vec<u8>> = writes.iter().filter_map(write_id).collect();
-        for id in std::mem::take(&mut self.metadata_pending) {
-            if written.contains(&id) {
-                continue;
-            }
+        // Pending ids this commit writes anyway are dropped from the set (rather than collecting
+        // the written ids into a second set, which links a sort and the B-tree bulk build: wasm size).
+        let mut pending = std::mem::take(&mut self.metadata_pending);
+        for id in writes.iter().filter_map(write_id) {
+            pending.remove(&id);
+        }
+        for id in pending {
             if let Some(passkey) = self.core.store.get(&id) {
                 writes.push(StoreWrite::put(passkey));
             }
@@ -573,7 +576,10 @@ impl<R: Rng, C: Clock> Session<R, C> {
             deleted_at: Some(d.deleted_at),
         });
         let mut all: Vec<PasskeySummary<'_>> = live.chain(deleted).collect();
-        all.sort_by(|a, b| a.rp_id.cmp(b.rp_id).then(a.user_name.cmp(b.user_name)));
+        // The shared sort (latchkey_core::sort): one copy of the standard sort in the wasm.
+        sort::sort_by(&mut all, |a, b| {
+            a.rp_id.cmp(b.rp_id).then(a.user_name.cmp(b.user_name))
+        });
         envelope(Ok(Value::Array(
             all.iter().map(PasskeySummary::to_json).collect(),
         )))
@@ -732,7 +738,7 @@ fn sort_keys(value: Value) -> Value {
                 o.into_iter().map(|(k, v)| (k, sort_keys(v))).collect();
             // Reversed, a stable sort and a dedup keep the last of a repeated key.
             members.reverse();
-            members.sort_by(|a, b| a.0.cmp(&b.0));
+            sort::sort_by(&mut members, |a, b| a.0.cmp(&b.0)); // the shared sort (wasm size)
             members.dedup_by(|later, kept| later.0 == kept.0);
             Value::Object(members.into_iter().collect())
         }
