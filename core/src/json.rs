@@ -484,11 +484,35 @@ impl fmt::Debug for Object {
     }
 }
 
-fn wrong(member: &str, expected: &'static str) -> JsonError {
+/// `WrongType` for `member` (what every typed read here reports).
+#[must_use]
+pub fn wrong_type(member: &str, expected: &'static str) -> JsonError {
     JsonError::WrongType {
         member: member.to_owned(),
         expected,
     }
+}
+
+use wrong_type as wrong;
+
+/// The items of a `sequence<DOMString>`-like array (errors name `[i]`; wrap with
+/// [`JsonError::within`] for the member).
+///
+/// # Errors
+/// `WrongType` for the first item that is not a string.
+pub fn strings(items: &[Value]) -> Result<Vec<String>, JsonError> {
+    items
+        .iter()
+        .enumerate()
+        .map(|(i, v)| {
+            v.as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| JsonError::WrongType {
+                    member: format!("[{i}]"),
+                    expected: "a string",
+                })
+        })
+        .collect()
 }
 
 impl Object {
@@ -678,6 +702,24 @@ impl Object {
         self.req(key)?
             .as_u64()
             .ok_or_else(|| wrong(key, "a non-negative integer"))
+    }
+
+    /// A required integer member in `u32` range.
+    ///
+    /// # Errors
+    /// `Missing` or `WrongType`.
+    pub fn req_u32(&self, key: &str) -> Result<u32, JsonError> {
+        u32::try_from(self.req_u64(key)?).map_err(|_| wrong(key, "an integer from 0 to 4294967295"))
+    }
+
+    /// A boolean member that may be absent (`false`) but not `null` (serde's `#[serde(default)]`).
+    ///
+    /// # Errors
+    /// `WrongType`.
+    pub fn default_false(&self, key: &str) -> Result<bool, JsonError> {
+        self.get(key).map_or(Ok(false), |v| {
+            v.as_bool().ok_or_else(|| wrong(key, "a boolean"))
+        })
     }
 
     /// An optional non-negative integer member.

@@ -29,25 +29,9 @@ fn seq_member<'a>(o: &'a Object, key: &str) -> Result<&'a [Value], JsonError> {
     }
 }
 
-/// `sequence<DOMString>` items (errors name `[i]`).
-fn strings(items: &[Value]) -> Result<Vec<String>, JsonError> {
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            v.as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| JsonError::WrongType {
-                    member: format!("[{i}]"),
-                    expected: "a string",
-                })
-        })
-        .collect()
-}
-
 /// A `sequence<DOMString>` member with a default (absent: empty).
 fn string_seq_member(o: &Object, key: &str) -> Result<Vec<String>, JsonError> {
-    strings(seq_member(o, key)?).map_err(|e| e.within(key))
+    json::strings(seq_member(o, key)?).map_err(|e| e.within(key))
 }
 
 /// Item `i` of sequence `key`, which must be a dictionary.
@@ -266,7 +250,7 @@ impl PublicKeyCredentialDescriptorJSON {
     /// `Missing` / `WrongType` naming the member (`transports[1]` …).
     pub fn from_json(o: &Object) -> Result<Self, JsonError> {
         let transports = match o.opt_array("transports")? {
-            Some(items) => Some(strings(items).map_err(|e| e.within("transports"))?),
+            Some(items) => Some(json::strings(items).map_err(|e| e.within("transports"))?),
             None => None,
         };
         Ok(Self {
@@ -346,13 +330,7 @@ impl AuthenticatorSelectionCriteria {
     /// # Errors
     /// `WrongType` naming the member.
     pub fn from_json(o: &Object) -> Result<Self, JsonError> {
-        let require_resident_key = match o.get("requireResidentKey") {
-            None => false,
-            Some(v) => v.as_bool().ok_or(JsonError::WrongType {
-                member: "requireResidentKey".to_owned(),
-                expected: "a boolean",
-            })?,
-        };
+        let require_resident_key = o.default_false("requireResidentKey")?;
         Ok(Self {
             authenticator_attachment: opt_string(o, "authenticatorAttachment")?,
             resident_key: opt_string(o, "residentKey")?,

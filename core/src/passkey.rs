@@ -13,7 +13,7 @@
 use crate::b64url;
 use crate::cose::ES256;
 use crate::crypto::{CryptoError, PrivateKey};
-use crate::json::{self, JsonError, Object, Value};
+use crate::json::{self, JsonError, Value};
 use thiserror::Error;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -171,14 +171,6 @@ fn member(out: &mut String, first: bool, key: &str) {
     out.push(':');
 }
 
-/// A required `u32` member (serde's `u32`: a non-negative integer in range).
-///
-/// # Errors
-/// `Missing` or `WrongType`.
-pub(crate) fn req_u32(o: &Object, key: &str) -> Result<u32, JsonError> {
-    u32::try_from(o.req_u64(key)?).map_err(|_| wrong(key, "an integer from 0 to 4294967295"))
-}
-
 impl PasskeyRecord {
     /// Appends the record's JSON text to `out`: `v, credentialId, rpId, rpName, userHandle,
     /// userName, userDisplayName, [label], alg, privateKey, created, lastUsed, signCount` (the
@@ -322,12 +314,7 @@ impl PasskeyRecord {
 
 // Typed members taken out of a parsed object (owned, so strings are moved, not copied).
 
-pub(crate) fn wrong(member: &str, expected: &'static str) -> JsonError {
-    JsonError::WrongType {
-        member: member.to_owned(),
-        expected,
-    }
-}
+pub(crate) use crate::json::wrong_type as wrong;
 
 pub(crate) fn not_an_object() -> JsonError {
     wrong("value", "an object")

@@ -51,29 +51,13 @@ impl AuthenticatorAttestationResponseJSON {
         Ok(Self {
             client_data_json: o.req_str("clientDataJSON")?.to_owned(),
             authenticator_data: o.req_str("authenticatorData")?.to_owned(),
-            transports: string_list(o.req_array("transports")?)
+            transports: json::strings(o.req_array("transports")?)
                 .map_err(|e| e.within("transports"))?,
             public_key: o.req_str("publicKey")?.to_owned(),
             public_key_algorithm: o.req_i64("publicKeyAlgorithm")?,
             attestation_object: o.req_str("attestationObject")?.to_owned(),
         })
     }
-}
-
-/// A JSON array of strings (`[i]` paths in errors).
-fn string_list(items: &[json::Value]) -> Result<Vec<String>, JsonError> {
-    items
-        .iter()
-        .enumerate()
-        .map(|(i, v)| {
-            v.as_str()
-                .map(str::to_owned)
-                .ok_or_else(|| JsonError::WrongType {
-                    member: format!("[{i}]"),
-                    expected: "a string",
-                })
-        })
-        .collect()
 }
 
 /// [`RegistrationResponseJSON`](https://www.w3.org/TR/webauthn-3/#dictdef-registrationresponsejson).

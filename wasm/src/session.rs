@@ -48,25 +48,6 @@ fn members<'a>(
     Ok(o)
 }
 
-/// A `bool` member that may be absent (`false`), but not `null` (serde's `#[serde(default)]`).
-fn default_false(o: &Object, key: &str) -> Result<bool, JsonError> {
-    match o.get(key) {
-        None => Ok(false),
-        Some(v) => v.as_bool().ok_or_else(|| JsonError::WrongType {
-            member: key.to_owned(),
-            expected: "a boolean",
-        }),
-    }
-}
-
-/// A required `u32` member.
-fn req_u32(o: &Object, key: &str) -> Result<u32, JsonError> {
-    u32::try_from(o.req_u64(key)?).map_err(|_| JsonError::WrongType {
-        member: key.to_owned(),
-        expected: "an integer from 0 to 4294967295",
-    })
-}
-
 /// Which passkey the user picked on get, and what the user did.
 #[derive(Debug)]
 struct Selection {
@@ -86,8 +67,8 @@ impl Selection {
         )?;
         Ok(Self {
             credential_id: o.opt_str("credentialId")?.map(str::to_owned),
-            user_present: default_false(o, "userPresent")?,
-            user_verified: default_false(o, "userVerified")?,
+            user_present: o.default_false("userPresent")?,
+            user_verified: o.default_false("userVerified")?,
         })
     }
 }
@@ -108,9 +89,9 @@ impl KdfChoice {
         }
         let o = members(value, &["memoryKiB", "iterations", "parallelism"], true)?;
         Ok(Some(Self {
-            memory_kib: req_u32(o, "memoryKiB")?,
-            iterations: req_u32(o, "iterations")?,
-            parallelism: req_u32(o, "parallelism")?,
+            memory_kib: o.req_u32("memoryKiB")?,
+            iterations: o.req_u32("iterations")?,
+            parallelism: o.req_u32("parallelism")?,
         }))
     }
 }

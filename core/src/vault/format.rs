@@ -12,9 +12,7 @@ use super::keys::{Argon2Params, Kek, Pin, VaultKey, KEY_LEN, NONCE_LEN, TAG_LEN}
 use super::VaultError;
 use crate::b64url;
 use crate::json::{self, JsonError, Object, Quoted, Value};
-use crate::passkey::{
-    int_u64, optional, repeated, req_u32, required, string, wrong, PasskeyRecord,
-};
+use crate::passkey::{int_u64, optional, repeated, required, string, wrong, PasskeyRecord};
 use crate::rng::Rng;
 
 /// The header's `format` member.
@@ -186,10 +184,10 @@ impl KdfSpec {
         let o = value.expect_object("value")?;
         Ok(Self {
             alg: o.req_str("alg")?.to_owned(),
-            version: req_u32(o, "version")?,
-            memory_kib: req_u32(o, "memoryKiB")?,
-            iterations: req_u32(o, "iterations")?,
-            parallelism: req_u32(o, "parallelism")?,
+            version: o.req_u32("version")?,
+            memory_kib: o.req_u32("memoryKiB")?,
+            iterations: o.req_u32("iterations")?,
+            parallelism: o.req_u32("parallelism")?,
             salt: o.req_str("salt")?.to_owned(),
         })
     }
@@ -447,7 +445,7 @@ impl VaultHeader {
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self {
             format: o.req_str("format")?.to_owned(),
-            v: req_u32(o, "v")?,
+            v: o.req_u32("v")?,
             vault_id: o.req_str("vaultId")?.to_owned(),
             created: o.req_u64("created")?,
             key_check: Sealed::from_json(o.req("keyCheck")?).map_err(|e| at("keyCheck", e))?,
