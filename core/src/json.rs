@@ -22,7 +22,9 @@
 //!   and `JSON.stringify`; object members are written in insertion order.
 
 use std::fmt;
+// Short name for the typed reads below.
 use thiserror::Error;
+use wrong_type as wrong;
 
 /// Arrays and objects nested deeper than this are rejected (serde_json's default limit).
 pub const MAX_DEPTH: usize = 128;
@@ -492,8 +494,6 @@ pub fn wrong_type(member: &str, expected: &'static str) -> JsonError {
         expected,
     }
 }
-
-use wrong_type as wrong;
 
 /// The items of a `sequence<DOMString>`-like array (errors name `[i]`; wrap with
 /// [`JsonError::within`] for the member).
