@@ -22,7 +22,7 @@ use crate::b64url;
 use crate::client_data::{serialize_client_data, ClientDataType};
 use crate::clock::Clock;
 use crate::cose::ES256;
-use crate::crypto::PrivateKey;
+use crate::crypto::{PrivateKey, SignatureNonce};
 use crate::error::WebAuthnError;
 use crate::json::{self, JsonError, Object};
 use crate::options::{
@@ -214,6 +214,37 @@ pub struct Latchkey<S, R, C> {
     pub store: S,
     rng: R,
     clock: C,
+    precomputed: Precomputed,
+}
+
+/// How many [`SignatureNonce`]s [`Latchkey::precompute`] keeps ready (two sign-ins in a row before
+/// the idle refill still find one each).
+pub const NONCE_POOL: usize = 2;
+
+/// The scalar multiplications of the next requests, done ahead ([`Latchkey::precompute`]):
+/// per-signature nonces for `get` and one key pair for `create`. Each is taken out when used, so
+/// none serves twice; all are dropped (and zeroized) by [`Latchkey::clear_precomputed`].
+struct Precomputed {
+    /// At most [`NONCE_POOL`], in a buffer allocated once (no reallocation leaves copies behind).
+    nonces: Vec<SignatureNonce>,
+    /// A fresh private key with its public key already derived.
+    key: Option<PrivateKey>,
+}
+
+impl Precomputed {
+    fn new() -> Self {
+        Self {
+            nonces: Vec::with_capacity(NONCE_POOL),
+            key: None,
+        }
+    }
+
+    /// The last nonce, its slot zeroized before the buffer forgets it.
+    fn take_nonce(&mut self) -> Option<SignatureNonce> {
+        let taken = self.nonces.last_mut().map(SignatureNonce::take);
+        self.nonces.pop();
+        taken
+    }
 }
 
 impl<S, R, C> std::fmt::Debug for Latchkey<S, R, C> {
@@ -332,7 +363,74 @@ fn internal(context: &str, e: impl std::fmt::Display) -> WebAuthnError {
 impl<S: CredentialStore, R: Rng, C: Clock> Latchkey<S, R, C> {
     /// A client over `store`, drawing keys and ids from `rng` and time from `clock`.
     pub fn new(store: S, rng: R, clock: C) -> Self {
-        Self { store, rng, clock }
+        Self {
+            store,
+            rng,
+            clock,
+            precomputed: Precomputed::new(),
+        }
+    }
+
+    /// Does the expensive part of the next requests now, while nothing waits: tops up the
+    /// [`NONCE_POOL`] signature nonces `get` signs with and the key pair `create` uses (about one
+    /// P-256 scalar multiplication each). Returns how many it made: 0 when all were ready, so
+    /// calling it after every answer costs nothing when there is nothing to do. Requests that
+    /// find the pool empty do the same work themselves, so this is only ever an optimisation.
+    ///
+    /// # Errors
+    /// `UnknownError` when the random source fails (what is ready stays usable).
+    pub fn precompute(&mut self) -> Result<usize, WebAuthnError> {
+        let mut made = 0;
+        while self.precomputed.nonces.len() < NONCE_POOL {
+            let nonce = SignatureNonce::generate(&mut self.rng)
+                .map_err(|e| internal("signature nonce", e))?;
+            self.precomputed.nonces.push(nonce);
+            made += 1;
+        }
+        if self.precomputed.key.is_none() {
+            let key = PrivateKey::from_random_bytes(&mut self.rng)
+                .map_err(|e| internal("key generation", e))?;
+            key.derive_public_key();
+            self.precomputed.key = Some(key);
+            made += 1;
+        }
+        Ok(made)
+    }
+
+    /// Drops (and zeroizes) everything [`Latchkey::precompute`] made: on lock.
+    pub fn clear_precomputed(&mut self) {
+        self.precomputed = Precomputed::new();
+    }
+
+    /// How many nonces and keys are ready (tests, benchmarks).
+    #[must_use]
+    pub fn precomputed_len(&self) -> usize {
+        self.precomputed.nonces.len() + usize::from(self.precomputed.key.is_some())
+    }
+
+    /// A new credential key: the precomputed one, or a fresh one.
+    fn new_private_key(&mut self) -> Result<PrivateKey, WebAuthnError> {
+        match self.precomputed.key.take() {
+            Some(key) => Ok(key),
+            None => PrivateKey::from_random_bytes(&mut self.rng)
+                .map_err(|e| internal("key generation", e)),
+        }
+    }
+
+    /// Signs with a precomputed nonce, or a fresh one; again with another in the (about 2⁻²⁵⁶)
+    /// case that `s` came out zero.
+    fn sign(&mut self, key: &PrivateKey, message: &[u8]) -> Result<Vec<u8>, WebAuthnError> {
+        for _ in 0..8 {
+            let nonce = match self.precomputed.take_nonce() {
+                Some(nonce) => nonce,
+                None => SignatureNonce::generate(&mut self.rng)
+                    .map_err(|e| internal("signature nonce", e))?,
+            };
+            if let Some(signature) = key.sign_with_nonce(message, nonce) {
+                return Ok(signature);
+            }
+        }
+        Err(WebAuthnError::unknown("no usable signature nonce"))
     }
 
     /// The random source (the vault draws its keys and nonces from the same one).
@@ -461,8 +559,7 @@ impl<S: CredentialStore, R: Rng, C: Clock> Latchkey<S, R, C> {
             ));
         }
 
-        let private_key = PrivateKey::from_random_bytes(&mut self.rng)
-            .map_err(|e| internal("key generation", e))?;
+        let private_key = self.new_private_key()?;
         let mut credential_id =
             authenticator::new_credential_id(&mut self.rng).map_err(|e| internal("random", e))?;
         for _ in 0..8 {
@@ -686,7 +783,7 @@ impl<S: CredentialStore, R: Rng, C: Clock> Latchkey<S, R, C> {
         let mut message = Vec::with_capacity(auth_data.len() + 32);
         message.extend_from_slice(&auth_data);
         message.extend_from_slice(&Sha256::digest(client_data_json.as_bytes()));
-        let signature = passkey.private_key.sign(&message);
+        let signature = self.sign(&passkey.private_key, &message)?;
 
         let id = b64url::encode(&passkey.credential_id);
         let response = AuthenticationResponseJSON {

@@ -11,8 +11,11 @@ use crate::cose::CoseKey;
 use crate::rng::{Rng, RngError};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{Signature, SigningKey};
+use p256::elliptic_curve::ops::Reduce;
 use p256::elliptic_curve::point::AffineCoordinates;
-use p256::SecretKey;
+use p256::elliptic_curve::{Field, Group, PrimeField};
+use p256::{AffinePoint, FieldBytes, ProjectivePoint, Scalar, SecretKey};
+use sha2::{Digest, Sha256};
 use std::sync::OnceLock;
 use thiserror::Error;
 use zeroize::{Zeroize, Zeroizing};
@@ -65,15 +68,16 @@ const PKCS8_PUBLIC_KEY_HEADER: [u8; 5] = [0xa1, 0x44, 0x03, 0x42, 0x00];
 /// Length of the PKCS#8 document [`PrivateKey::to_pkcs8_der`] writes.
 pub const PKCS8_LEN: usize = PKCS8_PREFIX.len() + 32 + PKCS8_PUBLIC_KEY_HEADER.len() + 65;
 
-/// A P-256 private key for ES256. The scalar is zeroized on drop (by `p256`'s `SecretKey` and
-/// `SigningKey`), and `Debug` prints no key material.
+/// A P-256 private key for ES256. The scalar is zeroized on drop (by `p256`'s `SecretKey`), and
+/// `Debug` prints no key material.
 ///
-/// The signing key (and with it the public key, one scalar multiplication) is derived on first use
-/// and then kept: unlocking a vault of thousands of passkeys does not pay for keys it never uses.
+/// The public key (one scalar multiplication) is derived on first use and then kept: unlocking a
+/// vault of thousands of passkeys does not pay for keys it never uses, and signing with a
+/// [`SignatureNonce`] ([`PrivateKey::sign_with_nonce`]) needs no public key at all.
 #[derive(Clone)]
 pub struct PrivateKey {
     secret: SecretKey,
-    signing: OnceLock<SigningKey>,
+    public: OnceLock<AffinePoint>,
 }
 
 impl std::fmt::Debug for PrivateKey {
@@ -112,20 +116,33 @@ impl PrivateKey {
         SecretKey::from_slice(bytes)
             .map(|secret| Self {
                 secret,
-                signing: OnceLock::new(),
+                public: OnceLock::new(),
             })
             .map_err(|_| CryptoError::InvalidScalar)
     }
 
-    /// The signing key, derived on first use.
-    fn signing_key(&self) -> &SigningKey {
-        self.signing.get_or_init(|| SigningKey::from(&self.secret))
+    /// The public point, derived on first use.
+    fn public_point(&self) -> &AffinePoint {
+        self.public
+            .get_or_init(|| *self.secret.public_key().as_affine())
+    }
+
+    /// Derives the public key now (one scalar multiplication) if it is not yet, so a later
+    /// [`PrivateKey::cose_key`] or [`PrivateKey::public_key_spki_der`] is cheap.
+    pub fn derive_public_key(&self) {
+        self.public_point();
+    }
+
+    /// `p256`'s signing key for this scalar (derives the public key again: a scalar multiplication).
+    fn signing_key(&self) -> SigningKey {
+        SigningKey::from(&self.secret)
     }
 
     /// Signs `message` with ES256: ECDSA P-256 over SHA-256(`message`), with the deterministic
     /// nonce of [RFC 6979](https://www.rfc-editor.org/rfc/rfc6979), DER-encoded as WebAuthn's
     /// [ES256 signature format](https://www.w3.org/TR/webauthn-3/#sctn-signature-attestation-types)
-    /// requires.
+    /// requires. The reference path (known answers, tests): assertions are signed with
+    /// [`PrivateKey::sign_with_nonce`], which does the scalar multiplication ahead of the request.
     #[must_use]
     pub fn sign(&self, message: &[u8]) -> Vec<u8> {
         // Signed as the fixed `r || s` form and DER-encoded here rather than through `p256`'s
@@ -136,13 +153,34 @@ impl PrivateKey {
         der_ecdsa_signature(&r, &s)
     }
 
+    /// Signs `message` with ES256 (ECDSA P-256 over SHA-256(`message`), DER-encoded like
+    /// [`PrivateKey::sign`]) using a per-message secret drawn ahead ([`SignatureNonce`]): only
+    /// `s = k⁻¹(z + r·d) mod n` is left to do, a few scalar multiplications modulo `n`
+    /// ([FIPS 186-5 §6.4.1](https://doi.org/10.6028/NIST.FIPS.186-5) step 5–6).
+    ///
+    /// The nonce is consumed (and zeroized) whatever happens. `None` when `s` came out zero
+    /// (probability about 2⁻²⁵⁶): sign again with another nonce, as FIPS 186-5 requires.
+    #[must_use]
+    pub fn sign_with_nonce(&self, message: &[u8], nonce: SignatureNonce) -> Option<Vec<u8>> {
+        let digest = Sha256::digest(message);
+        // z: the leftmost 256 bits of the hash (all of them for SHA-256), reduced modulo n.
+        let z = <Scalar as Reduce<FieldBytes>>::reduce(&FieldBytes::from(<[u8; 32]>::from(digest)));
+        let mut d: Scalar = *self.secret.to_nonzero_scalar();
+        let s = nonce.k_inv * (z + nonce.r * d);
+        d.zeroize();
+        if bool::from(s.is_zero()) {
+            return None;
+        }
+        Some(der_ecdsa_signature(&nonce.r.to_repr(), &s.to_repr()))
+    }
+
     /// The public key as an uncompressed SEC1 point `04 || x || y`.
     #[must_use]
     pub fn public_key_sec1_uncompressed(&self) -> [u8; 65] {
         // Written from the affine coordinates rather than through `to_sec1_point`: `EncodedPoint`'s
         // accessors `expect` a valid tag, which links `sec1`'s and `der`'s error formatting into the
         // wasm (about 8 KB of module).
-        let point = self.signing_key().verifying_key().as_affine();
+        let point = self.public_point();
         let mut out = [0u8; 65];
         out[0] = 0x04;
         out[1..33].copy_from_slice(&point.x());
@@ -280,6 +318,89 @@ impl PrivateKey {
             None => None,
         };
         Ok((key, point))
+    }
+}
+
+/// A per-message secret for one ECDSA P-256 signature, computed ahead of the request that uses it
+/// ("offline/online" ECDSA): `k` is uniformly random in `[1, n)` by rejection sampling
+/// ([FIPS 186-5 §6.4.2](https://doi.org/10.6028/NIST.FIPS.186-5), "Per-Message Secret Number
+/// Generation"), and what is kept is `k⁻¹ mod n` and `r = x(k·G) mod n`, so the signature costs no
+/// scalar multiplication of a point.
+///
+/// Used at most once: [`PrivateKey::sign_with_nonce`] takes it by value. Zeroized on drop (`k⁻¹`
+/// reveals the private key together with the signature it made); `Debug` prints no bytes. Not
+/// `Clone`.
+pub struct SignatureNonce {
+    k_inv: Scalar,
+    r: Scalar,
+}
+
+impl SignatureNonce {
+    /// Draws `k` from `rng` (again when it is not in `[1, n)`, probability about 2⁻³² per draw, or
+    /// when `r` is zero) and computes `k·G`.
+    ///
+    /// # Errors
+    /// [`CryptoError::Rng`] if the random source fails; [`CryptoError::NoValidScalar`] if 64 draws
+    /// in a row give no usable `k`.
+    pub fn generate(rng: &mut impl Rng) -> Result<Self, CryptoError> {
+        let mut bytes = Zeroizing::new([0u8; 32]);
+        for _ in 0..64 {
+            rng.fill_bytes(bytes.as_mut_slice())?;
+            let candidate: Option<Scalar> = Scalar::from_repr(FieldBytes::from(*bytes)).into();
+            let Some(mut k) = candidate else { continue };
+            let nonce = Self::from_k(&k);
+            k.zeroize();
+            if let Some(nonce) = nonce {
+                return Ok(nonce);
+            }
+        }
+        Err(CryptoError::NoValidScalar)
+    }
+
+    /// `(k⁻¹, x(k·G) mod n)`; `None` for `k = 0` or `r = 0`.
+    fn from_k(k: &Scalar) -> Option<Self> {
+        let k_inv: Option<Scalar> = k.invert().into();
+        let point = ProjectivePoint::mul_by_generator(k).to_affine();
+        Self::from_parts(k_inv?, <Scalar as Reduce<FieldBytes>>::reduce(&point.x()))
+    }
+
+    /// Refuses `r = 0` (FIPS 186-5 §6.4.1 step 4: draw another `k`).
+    fn from_parts(mut k_inv: Scalar, r: Scalar) -> Option<Self> {
+        if bool::from(r.is_zero()) {
+            k_inv.zeroize();
+            return None;
+        }
+        Some(Self { k_inv, r })
+    }
+
+    /// Moves the secret out, leaving zeros behind (a slot in a pool's buffer keeps no copy).
+    #[must_use]
+    pub fn take(&mut self) -> Self {
+        let taken = Self {
+            k_inv: self.k_inv,
+            r: self.r,
+        };
+        self.zeroize();
+        taken
+    }
+}
+
+impl Zeroize for SignatureNonce {
+    fn zeroize(&mut self) {
+        self.k_inv.zeroize();
+        self.r.zeroize();
+    }
+}
+
+impl Drop for SignatureNonce {
+    fn drop(&mut self) {
+        self.zeroize();
+    }
+}
+
+impl std::fmt::Debug for SignatureNonce {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SignatureNonce(..)")
     }
 }
 
@@ -649,6 +770,127 @@ mod tests {
         assert_eq!(
             PrivateKey::from_pkcs8_der(&mismatched).unwrap_err(),
             CryptoError::PublicKeyMismatch
+        );
+    }
+
+    /// A nonce made from a given `k` (the known-answer vectors fix it).
+    fn nonce_from_hex(k: &str) -> SignatureNonce {
+        let k = Option::<Scalar>::from(Scalar::from_repr(FieldBytes::from(
+            <[u8; 32]>::try_from(hex(k)).unwrap(),
+        )))
+        .unwrap();
+        SignatureNonce::from_k(&k).unwrap()
+    }
+
+    /// RFC 6979 §A.2.5 (P-256, SHA-256): with the vector's `k`, the precomputed-nonce signature
+    /// is the vector's `(r, s)` byte for byte; and it is what `p256`'s RFC 6979 signer gives.
+    #[test]
+    fn nonce_signatures_match_rfc_6979_vectors() {
+        let key = PrivateKey::from_scalar_bytes(&hex(
+            "c9afa9d845ba75166b5c215767b1d6934e50c3db36e89b127b8a622b120f6721",
+        ))
+        .unwrap();
+        let vectors = [
+            (
+                "sample",
+                "a6e3c57dd01abe90086538398355dd4c3b17aa873382b0f24d6129493d8aad60",
+                "efd48b2aacb6a8fd1140dd9cd45e81d69d2c877b56aaf991c34d0ea84eaf3716",
+                "f7cb1c942d657c41d436c7a1b6e29f65f3e900dbb9aff4064dc4ab2f843acda8",
+            ),
+            (
+                "test",
+                "d16b6ae827f17175e040871a1c7ec3500192c4c92677336ec2537acaee0008e0",
+                "f1abb023518351cd71d881567b1ea663ed3efcf6c5132b354f28d3b0b7d38367",
+                "019f4113742a2b14bd25926b49c649155f267e60d3814b4c0cc84250e46f0083",
+            ),
+        ];
+        for (message, k, r, s) in vectors {
+            let signature = key
+                .sign_with_nonce(message.as_bytes(), nonce_from_hex(k))
+                .unwrap();
+            assert_eq!(
+                signature,
+                der_ecdsa_signature(&hex(r), &hex(s)),
+                "{message}"
+            );
+            assert_eq!(signature, key.sign(message.as_bytes()), "{message}");
+        }
+    }
+
+    #[test]
+    fn nonce_signatures_verify_for_random_keys_and_messages() {
+        let mut rng = TestRng::new(11);
+        let mut rs = std::collections::HashSet::new();
+        for i in 0u32..2000 {
+            let key = PrivateKey::from_random_bytes(&mut rng).unwrap();
+            let mut message = vec![0u8; (i % 300) as usize];
+            rng.fill_bytes(&mut message).unwrap();
+            let nonce = SignatureNonce::generate(&mut rng).unwrap();
+            let signature = key.sign_with_nonce(&message, nonce).unwrap();
+            let parsed = Signature::from_der(&signature).unwrap();
+            assert_eq!(parsed.to_der().as_bytes(), signature.as_slice(), "DER {i}");
+            let vk = VerifyingKey::from_sec1_bytes(&key.public_key_sec1_uncompressed()).unwrap();
+            vk.verify(&message, &parsed).unwrap();
+            message.push(1);
+            assert!(vk.verify(&message, &parsed).is_err(), "message {i}");
+            assert!(rs.insert(parsed.split_bytes().0), "r repeats at {i}");
+        }
+        // One key, one message, two nonces: two different valid signatures.
+        let key = PrivateKey::from_random_bytes(&mut rng).unwrap();
+        let a = key.sign_with_nonce(b"m", SignatureNonce::generate(&mut rng).unwrap());
+        let b = key.sign_with_nonce(b"m", SignatureNonce::generate(&mut rng).unwrap());
+        assert_ne!(a, b);
+    }
+
+    #[test]
+    fn a_zero_r_or_s_asks_for_another_nonce() {
+        // r = 0 (x(k·G) ≡ 0 mod n has no known k): refused where it is checked.
+        assert!(SignatureNonce::from_parts(Scalar::ONE, Scalar::ZERO).is_none());
+        assert!(SignatureNonce::from_k(&Scalar::ZERO).is_none());
+        // s = 0: the key d = -z/r makes z + r·d = 0 for this nonce and message.
+        let nonce = SignatureNonce::generate(&mut TestRng::new(5)).unwrap();
+        let digest = Sha256::digest(b"zero");
+        let z = <Scalar as Reduce<FieldBytes>>::reduce(&FieldBytes::from(<[u8; 32]>::from(digest)));
+        let r_inv = Option::<Scalar>::from(nonce.r.invert()).unwrap();
+        let d = -(z * r_inv);
+        let key = PrivateKey::from_scalar_bytes(&d.to_repr()).unwrap();
+        assert_eq!(key.sign_with_nonce(b"zero", nonce), None);
+        // Any other message signs normally with that key.
+        let other = SignatureNonce::generate(&mut TestRng::new(6)).unwrap();
+        assert!(key.sign_with_nonce(b"nonzero", other).is_some());
+    }
+
+    #[test]
+    fn a_taken_nonce_leaves_zeros_and_debug_shows_nothing() {
+        let mut slot = SignatureNonce::generate(&mut TestRng::new(8)).unwrap();
+        let (k_inv, r) = (slot.k_inv, slot.r);
+        let taken = slot.take();
+        assert_eq!((taken.k_inv, taken.r), (k_inv, r));
+        assert!(bool::from(slot.k_inv.is_zero()) && bool::from(slot.r.is_zero()));
+        let debug = format!("{taken:?} {taken:#?}");
+        assert_eq!(debug, "SignatureNonce(..) SignatureNonce(..)");
+        // The random source failing is an error, not a nonce.
+        struct Broken;
+        impl Rng for Broken {
+            fn fill_bytes(&mut self, _: &mut [u8]) -> Result<(), RngError> {
+                Err(RngError::Os("gone".into()))
+            }
+        }
+        assert!(matches!(
+            SignatureNonce::generate(&mut Broken),
+            Err(CryptoError::Rng(_))
+        ));
+        // Nor do out-of-range draws (all ones is above n) ever become one.
+        struct Ones;
+        impl Rng for Ones {
+            fn fill_bytes(&mut self, buf: &mut [u8]) -> Result<(), RngError> {
+                buf.fill(0xff);
+                Ok(())
+            }
+        }
+        assert_eq!(
+            SignatureNonce::generate(&mut Ones).unwrap_err(),
+            CryptoError::NoValidScalar
         );
     }
 

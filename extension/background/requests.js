@@ -639,6 +639,7 @@ async function complete(request, outcome) {
       metadataChanged();
     }
     broadcastChanged();
+    setTimeout(() => current.precompute(), 0); // the next create/get's scalar multiplications, off its path
   });
 }
 

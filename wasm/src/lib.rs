@@ -134,6 +134,12 @@ impl Latchkey {
         self.session.get(ctx, options, selection)
     }
 
+    /// Computes the next requests' signature nonces and key pair ahead (a few hundred µs when
+    /// the pool is empty, nothing when full); the worker calls it after answering. How many it made.
+    pub fn precompute(&mut self) -> u32 {
+        self.session.precompute()
+    }
+
     /// `{commit}` storing every pending `lastUsed` (see docs/design.md "The wasm API").
     #[wasm_bindgen(js_name = flushMetadata)]
     pub fn flush_metadata(&mut self) -> String {

@@ -194,6 +194,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             .map(|vault| {
                 self.vault = vault;
                 self.core.store = MemoryStore::new();
+                self.core.clear_precomputed();
                 // Storage is the truth again: unwritten metadata is dropped, never written over it.
                 self.metadata_pending.clear();
                 self.status_value()
@@ -401,6 +402,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
     pub fn lock(&mut self) -> String {
         self.vault.lock();
         self.core.store = MemoryStore::new();
+        self.core.clear_precomputed();
         self.metadata_pending.clear();
         envelope(Ok(Value::Bool(true)))
     }
@@ -435,6 +437,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             Err(e) => {
                 self.vault.lock();
                 self.core.store = MemoryStore::new();
+                self.core.clear_precomputed();
                 Err(e.into())
             }
         }
@@ -458,6 +461,24 @@ impl<R: Rng, C: Clock> Session<R, C> {
     /// How many passkeys have metadata waiting for [`Session::flush_metadata`].
     pub fn metadata_pending(&self) -> usize {
         self.metadata_pending.len()
+    }
+
+    /// Does the scalar multiplications of the next `get` and `create` now (see
+    /// [`Core::precompute`]); the worker calls it after answering. Returns how many nonces and keys
+    /// it made: 0 when all were ready, while locked (what it made is dropped at lock), or when the
+    /// random source failed (the request that needs one then reports that itself).
+    pub fn precompute(&mut self) -> u32 {
+        if self.require_unlocked().is_err() {
+            return 0;
+        }
+        self.core
+            .precompute()
+            .map_or(0, |made| u32::try_from(made).unwrap_or(u32::MAX))
+    }
+
+    /// How many nonces and keys [`Session::precompute`] has ready.
+    pub fn precomputed(&self) -> usize {
+        self.core.precomputed_len()
     }
 
     pub fn inspect_create(&mut self, ctx: &str, options: &str) -> String {
@@ -1007,6 +1028,29 @@ mod tests {
         assert_eq!(a_entry["lastUsed"], json!(1_700_000_010_000u64));
         assert_eq!(a_entry["label"], "work", "{list}");
         assert_eq!(list.as_array().unwrap().len(), 3, "no passkey lost");
+    }
+
+    #[test]
+    fn precompute_only_while_unlocked_and_lock_or_load_drops_it() {
+        let mut s = session();
+        assert_eq!(s.precompute(), 0, "nothing loaded");
+        let (mut s, mut storage) = unlocked();
+        assert_eq!(s.precompute(), 3, "two nonces and a key pair");
+        assert_eq!(s.precompute(), 0);
+        let created = parse(&s.create(ORIGIN, &creation("dXNlci0x"), YES));
+        apply(&mut storage, &created);
+        let id = created["ok"]["response"]["id"].as_str().unwrap().to_owned();
+        assert_eq!(s.precomputed(), 2, "create took the key pair");
+        assert!(sign_in(&mut s, &id)["ok"]["response"]["response"]["signature"].is_string());
+        assert_eq!(s.precomputed(), 1, "the get took a nonce");
+        assert_eq!(s.precompute(), 2);
+        s.lock();
+        assert_eq!(s.precomputed(), 0, "lock drops them");
+        assert_eq!(s.precompute(), 0, "and makes none while locked");
+        assert!(parse(&s.unlock_with_pin("1234"))["ok"].is_object());
+        assert_eq!(s.precompute(), 3);
+        s.load(&serde_json::to_string(&storage).unwrap());
+        assert_eq!(s.precomputed(), 0, "load locks and drops them");
     }
 
     #[test]

@@ -957,3 +957,68 @@ fn caller_context_and_consent_json() {
         assert!(read(bad).is_err(), "{bad}");
     }
 }
+
+/// Signs in once with `c` and checks the assertion under the attested key; the signature.
+fn signed_get(c: &mut Client, att: &Attested) -> Vec<u8> {
+    let opts = request(json!({"challenge": "AQIDBA", "rpId": "example.com"}));
+    let (auth, _) = c
+        .get(&ctx("https://login.example.com"), &opts, None, YES)
+        .unwrap();
+    let mut message = d(&auth.response.authenticator_data);
+    message.extend_from_slice(&Sha256::digest(d(&auth.response.client_data_json)));
+    let signature = d(&auth.response.signature);
+    verifying_key(att)
+        .verify(&message, &Signature::from_der(&signature).unwrap())
+        .unwrap();
+    signature
+}
+
+#[test]
+fn precomputed_nonces_and_keys_are_used_once_and_dropped_on_clear() {
+    let mut c = client();
+    assert_eq!(c.precomputed_len(), 0);
+    assert_eq!(c.precompute().unwrap(), NONCE_POOL + 1);
+    assert_eq!(c.precompute().unwrap(), 0, "nothing to do when full");
+    assert_eq!(c.precomputed_len(), NONCE_POOL + 1);
+
+    // create takes the key pair: a working credential, and the pool has no key left.
+    let (reg, _) = create_ok(&mut c, "https://login.example.com", &creation());
+    let att = decode_attestation(&d(&reg.response.attestation_object));
+    assert_eq!(c.precomputed_len(), NONCE_POOL);
+    // The key was drawn before the nonces' turn came: not the one a fresh client makes first.
+    assert_ne!(hex(&d(&reg.response.public_key)[26..]), KAT_PUBLIC_KEY);
+
+    // Each get takes one nonce; every signature verifies, and none repeats (same message).
+    let mut seen = std::collections::HashSet::new();
+    for left in (0..NONCE_POOL).rev() {
+        assert!(seen.insert(signed_get(&mut c, &att)));
+        assert_eq!(c.precomputed_len(), left);
+    }
+    // An empty pool: the get draws its own nonce.
+    assert!(seen.insert(signed_get(&mut c, &att)));
+    assert_eq!(c.precomputed_len(), 0);
+    // Refilled after a get: only what was used is made again.
+    assert_eq!(c.precompute().unwrap(), NONCE_POOL + 1);
+    assert!(seen.insert(signed_get(&mut c, &att)));
+    assert_eq!(c.precompute().unwrap(), 1);
+
+    c.clear_precomputed();
+    assert_eq!(c.precomputed_len(), 0);
+    assert!(seen.insert(signed_get(&mut c, &att)));
+}
+
+#[test]
+fn a_failed_request_does_not_spend_the_pool() {
+    let mut c = client();
+    create_ok(&mut c, "https://login.example.com", &creation());
+    c.precompute().unwrap();
+    let full = c.precomputed_len();
+    let opts = request(json!({"challenge": "AQIDBA", "rpId": "example.com"}));
+    assert!(c
+        .get(&ctx("https://login.example.com"), &opts, None, NO)
+        .is_err());
+    assert!(c
+        .create(&ctx("https://login.example.com"), &creation(), NO)
+        .is_err());
+    assert_eq!(c.precomputed_len(), full);
+}
