@@ -738,6 +738,32 @@ impl<S: CredentialStore, R: Rng, C: Clock> Latchkey<S, R, C> {
         selected_credential_id: Option<&[u8]>,
         consent: Consent,
     ) -> Result<(AuthenticationResponseJSON, Vec<StoreWrite>), WebAuthnError> {
+        let (response, credential_id) =
+            self.get_deferred(ctx, opts, selected_credential_id, consent)?;
+        let writes = self
+            .store
+            .get(&credential_id)
+            .map(StoreWrite::put)
+            .into_iter()
+            .collect();
+        Ok((response, writes))
+    }
+
+    /// [`Latchkey::get`] without the journal: the use is recorded in the store, and the id of the
+    /// passkey whose record changed (its `lastUsed`) is returned instead of the record itself, for
+    /// a caller that writes it later from the store (the wasm session's deferred metadata). Saves
+    /// serializing the record (and, on a passkey's first use, deriving its public key for the
+    /// PKCS#8 document) during the request.
+    ///
+    /// # Errors
+    /// As [`Latchkey::get`]. Nothing changes on error.
+    pub fn get_deferred(
+        &mut self,
+        ctx: &CallerContext,
+        opts: &RequestOptions,
+        selected_credential_id: Option<&[u8]>,
+        consent: Consent,
+    ) -> Result<(AuthenticationResponseJSON, Vec<u8>), WebAuthnError> {
         let req = self.prepare_get(ctx, opts)?;
         let candidates = self.candidates(&req);
         if candidates.is_empty() {
@@ -801,11 +827,11 @@ impl<S: CredentialStore, R: Rng, C: Clock> Latchkey<S, R, C> {
         };
 
         passkey.last_used_ms = Some(self.clock.now_ms());
-        let writes = vec![StoreWrite::put(&passkey)];
+        let credential_id = passkey.credential_id.clone();
         self.store
             .put(passkey)
             .map_err(|e| internal("recording the passkey's use", e))?;
-        Ok((response, writes))
+        Ok((response, credential_id))
     }
 }
 

@@ -536,12 +536,12 @@ impl<R: Rng, C: Clock> Session<R, C> {
                 user_present: selection.user_present,
                 user_verified: selection.user_verified,
             };
-            let (response, writes) = self
-                .core
-                .get(&ctx, &options, selected.as_deref(), consent)?;
-            // A get changes metadata only (lastUsed): its write waits for flush_metadata.
-            self.metadata_pending
-                .extend(writes.iter().filter_map(write_id));
+            // A get changes metadata only (lastUsed): its write waits for flush_metadata, which
+            // seals the record from the store then (so the core does not build it now).
+            let (response, credential_id) =
+                self.core
+                    .get_deferred(&ctx, &options, selected.as_deref(), consent)?;
+            self.metadata_pending.insert(credential_id);
             Ok(Object::new()
                 .with("response", response.to_json())
                 .with("metadataPending", self.metadata_pending.len())

@@ -1022,3 +1022,36 @@ fn a_failed_request_does_not_spend_the_pool() {
         .is_err());
     assert_eq!(c.precomputed_len(), full);
 }
+
+#[test]
+fn get_deferred_records_the_use_and_names_the_passkey_instead_of_journaling_it() {
+    let mut c = client();
+    let (reg, _) = create_ok(&mut c, "https://login.example.com", &creation());
+    c.clock().advance(7_000);
+    let opts = request(json!({"challenge": "AQIDBA", "rpId": "example.com"}));
+    let (auth, id) = c
+        .get_deferred(&ctx("https://login.example.com"), &opts, None, YES)
+        .unwrap();
+    assert_eq!(id, d(&reg.raw_id));
+    assert_eq!(auth.id, reg.id);
+    assert_eq!(c.store.get(&id).unwrap().last_used_ms, Some(T0 + 7_000));
+    // get's journal is the record the store now holds.
+    c.clock().advance(1_000);
+    let (_, writes) = c
+        .get(&ctx("https://login.example.com"), &opts, None, YES)
+        .unwrap();
+    assert_eq!(writes.len(), 1);
+    assert_eq!(
+        write_record(&writes[0]).unwrap(),
+        write_record(&StoreWrite::put(c.store.get(&id).unwrap())).unwrap()
+    );
+    assert_eq!(
+        write_record(&writes[0]).unwrap().last_used,
+        Some(T0 + 8_000)
+    );
+    // Nothing changes on error.
+    assert!(c
+        .get_deferred(&ctx("https://login.example.com"), &opts, None, NO)
+        .is_err());
+    assert_eq!(c.store.get(&id).unwrap().last_used_ms, Some(T0 + 8_000));
+}
