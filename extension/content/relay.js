@@ -31,7 +31,10 @@
   /** Requests forwarded to the service worker and not yet answered or aborted. */
   const pending = new Set();
 
-  const targetOrigin = () => (location.origin && location.origin !== "null" ? location.origin : "*");
+  const targetOrigin = () => {
+    const origin = location.origin; // read once: each read crosses into the page's world
+    return origin && origin !== "null" ? origin : "*";
+  };
   const post = (msg) => {
     try {
       window.postMessage(msg, targetOrigin());
