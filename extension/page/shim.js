@@ -670,7 +670,7 @@
       const finish = () => {
         done = true;
         delete pending[id];
-        clearTimeoutFn(ackTimer);
+        if (ackTimer !== undefined) clearTimeoutFn(ackTimer);
         if (signal !== undefined) apply(removeEventListener, signal, ["abort", onAbort]);
       };
       const fallback = () => {
@@ -692,7 +692,7 @@
       };
       pending[id] = {
         ack() {
-          clearTimeoutFn(ackTimer);
+          if (ackTimer !== undefined) clearTimeoutFn(ackTimer);
         },
         settle(result) {
           if (done) return;
@@ -715,14 +715,17 @@
         },
       };
       if (signal !== undefined) apply(addEventListener, signal, ["abort", onAbort]);
-      ackTimer = apply(setTimeoutFn, win, [
-        () => {
-          if (done || relaySeen) return;
-          finish();
-          fallback();
-        },
-        ACK_TIMEOUT_MS,
-      ]);
+      // Once the relay is known to be here the timer could only do nothing: none is set.
+      if (!relaySeen) {
+        ackTimer = apply(setTimeoutFn, win, [
+          () => {
+            if (done || relaySeen) return;
+            finish();
+            fallback();
+          },
+          ACK_TIMEOUT_MS,
+        ]);
+      }
       try {
         post(conditional ? { __latchkey: "req", id, kind, options: json, mediation: "conditional" } : { __latchkey: "req", id, kind, options: json });
       } catch {
