@@ -86,13 +86,20 @@ const prompts = new Map();
 // A person looking at a prompt is activity: auto-lock waits until it closes.
 setBusyCheck(() => prompts.size > 0);
 
+// The interval is started by the first pending request and stops itself at a tick with none pending
+// (a tick without an API call keeps no worker alive): a burst of quick requests does not start and
+// stop a timer each.
 let keepaliveTimer = null;
 function updateKeepalive() {
   if (requests.size > 0 && keepaliveTimer === null) {
-    keepaliveTimer = setInterval(() => api.runtime.getPlatformInfo().catch(() => {}), KEEPALIVE_MS);
-  } else if (requests.size === 0 && keepaliveTimer !== null) {
-    clearInterval(keepaliveTimer);
-    keepaliveTimer = null;
+    keepaliveTimer = setInterval(() => {
+      if (requests.size > 0) {
+        api.runtime.getPlatformInfo().catch(() => {});
+      } else {
+        clearInterval(keepaliveTimer);
+        keepaliveTimer = null;
+      }
+    }, KEEPALIVE_MS);
   }
 }
 
@@ -114,7 +121,6 @@ export function finishRequest(request, answer) {
   clearTimeout(request.timer);
   requests.delete(request.key);
   request.owner?.delete(request);
-  updateKeepalive();
   if (request.prompt) closePrompt(request.prompt, { decision: "cancel" });
   request.respond(answer);
 }

@@ -68,9 +68,27 @@ export function exclusive(fn) {
   return run;
 }
 
-/** Tells open popups/options pages to refresh (no answer expected; nobody listening is fine). */
+// `vault-changed` is sent a moment after the change, once per burst of changes: a runtime.sendMessage
+// costs the worker and the browser process about as much as a page's whole request (an open popup
+// also starts refreshing), so it must not share a request's moment with the answer on its way back.
+// A burst (a page's many gets) makes one broadcast: BROADCAST_DELAY_MS after the last change, and
+// never more than BROADCAST_MAX_WAIT_MS after the first. A worker stopped before it fires loses only
+// a refresh of a page that is open (its next message wakes the worker and reads the current state).
+const BROADCAST_DELAY_MS = 100;
+const BROADCAST_MAX_WAIT_MS = 1000;
+let broadcastTimer = null;
+let broadcastFirst = 0;
+
+/** Tells open popups/options pages to refresh, soon (no answer expected; nobody listening is fine). */
 export function broadcastChanged() {
-  sendMessage(vaultChangedMessage()).catch(() => {});
+  const now = Date.now();
+  if (broadcastTimer === null) broadcastFirst = now;
+  else clearTimeout(broadcastTimer);
+  const delay = Math.max(0, Math.min(BROADCAST_DELAY_MS, broadcastFirst + BROADCAST_MAX_WAIT_MS - now));
+  broadcastTimer = setTimeout(() => {
+    broadcastTimer = null;
+    sendMessage(vaultChangedMessage()).catch(() => {});
+  }, delay);
 }
 
 // ---- state --------------------------------------------------------------------------------------

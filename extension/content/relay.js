@@ -31,7 +31,10 @@
   /** Requests forwarded to the service worker and not yet answered or aborted. */
   const pending = new Set();
 
-  const targetOrigin = () => (location.origin && location.origin !== "null" ? location.origin : "*");
+  const targetOrigin = () => {
+    const origin = location.origin; // read once: each read crosses into the page's world
+    return origin && origin !== "null" ? origin : "*";
+  };
   const post = (msg) => {
     try {
       window.postMessage(msg, targetOrigin());
@@ -217,21 +220,29 @@
     } catch {
       options = undefined; // not JSON-able, or nested too deeply for the JSON copy
     }
-    post({ __latchkey: "ack", id });
+    // The shim's ack: this relay is here. A request going on to the service worker is acknowledged
+    // after its port message is sent (that message is what the page waits for).
+    const ack = () => post({ __latchkey: "ack", id });
     if (tooLarge) {
+      ack();
       answer(id, error("TypeError", `The request options are larger than Latchkey's limit of ${MAX_OPTIONS_CHARS} characters.`));
       return;
     }
     if (!isPlainObject(options)) {
+      ack();
       answer(id, error("TypeError", "The request options could not be read."));
       return;
     }
     const anc = ancestry();
     if (anc.cross && anc.topSameOrigin) {
+      ack();
       answer(id, { fallback: true }); // A embeds B embeds A: the browser's own WebAuthn
       return;
     }
-    if (pending.has(id)) return;
+    if (pending.has(id)) {
+      ack();
+      return;
+    }
     pending.add(id);
     const message = { type: "webauthn", kind, requestId: id, options };
     if (conditional) message.mediation = "conditional";
@@ -252,6 +263,7 @@
         );
       },
     );
+    ack();
   };
 
   const onAbort = (id) => {
@@ -276,11 +288,11 @@
         onAbort(id);
       } else if (tag === "cma") {
         // isConditionalMediationAvailable(): Latchkey can serve this frame (on, site not excluded).
-        post({ __latchkey: "ack", id });
         send({ type: "site-status" }).then(
           (r) => answer(id, { ok: { available: !!(r && r.ok === true) } }),
           () => answer(id, { ok: { available: false } }),
         );
+        post({ __latchkey: "ack", id });
       } else if (data.kind === "create" || data.kind === "get") {
         onRequest(id, data.kind, data.options, data.kind === "get" && data.mediation === "conditional");
       }

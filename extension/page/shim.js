@@ -43,6 +43,9 @@
   const weakMapGet = WeakMap.prototype.get;
   const weakMapSet = WeakMap.prototype.set;
   const charCodeAt = String.prototype.charCodeAt;
+  // `charCodeAt` as a plain function (s, i): bound once, here, to the captured built-ins; no
+  // argument array per character as with Reflect.apply.
+  const codeAt = Function.prototype.call.bind(charCodeAt);
   const toWellFormed = String.prototype.toWellFormed; // undefined in older browsers
   const symbolIterator = Symbol.iterator;
   const fnToString = Function.prototype.toString;
@@ -87,10 +90,17 @@
   // ---- native-looking functions -----------------------------------------------------------------
   // Our replacements report the native source text of the function they stand in for.
   const disguises = new WeakMapCtor();
+  // A native function's source text, read once (every credential disguises the same few natives).
+  const nativeSources = new WeakMapCtor();
   const disguise = (fake, real) => {
     if (typeof real === "function") {
       try {
-        apply(weakMapSet, disguises, [fake, apply(fnToString, real, [])]);
+        let source = apply(weakMapGet, nativeSources, [real]);
+        if (source === undefined) {
+          source = apply(fnToString, real, []);
+          apply(weakMapSet, nativeSources, [real, source]);
+        }
+        apply(weakMapSet, disguises, [fake, source]);
       } catch {
         // a real function whose source cannot be read: leave ours as it is
       }
@@ -154,14 +164,14 @@
   const decodeB64url = (s) => {
     if (typeof s !== "string") throw typeError("not a base64url string");
     let len = s.length;
-    while (len > 0 && apply(charCodeAt, s, [len - 1]) === 61 /* = */) len--;
+    while (len > 0 && codeAt(s, len - 1) === 61 /* = */) len--;
     if (len % 4 === 1) throw typeError("invalid base64url length");
     const bytes = new Uint8ArrayCtor((len * 3) >> 2);
     let acc = 0;
     let bits = 0;
     let j = 0;
     for (let i = 0; i < len; i++) {
-      const c = apply(charCodeAt, s, [i]);
+      const c = codeAt(s, i);
       const v = c < 128 ? B64_DECODE[c] : -1;
       if (v < 0) throw typeError("invalid base64url character");
       acc = ((acc << 6) | v) & 0xffffff;
@@ -203,10 +213,9 @@
     let buffer;
     let offset = 0;
     let length;
-    if (isArrayBuffer(v)) {
-      buffer = v;
-      length = apply(abByteLength, v, []);
-    } else if (isView(v)) {
+    // Views first: isView never throws, and the usual challenge/id is a Uint8Array (isArrayBuffer
+    // would throw and catch for it, which costs a stack trace each time).
+    if (isView(v)) {
       try {
         buffer = apply(taBuffer, v, []);
         offset = apply(taByteOffset, v, []);
@@ -219,6 +228,9 @@
       if (!isArrayBuffer(buffer)) {
         throw typeError(`Failed to read '${what}': a view on a SharedArrayBuffer is not allowed.`);
       }
+    } else if (isArrayBuffer(v)) {
+      buffer = v;
+      length = apply(abByteLength, v, []);
     } else {
       throw typeError(`Failed to read '${what}': the provided value is not of type '(ArrayBuffer or ArrayBufferView)'.`);
     }
@@ -658,7 +670,7 @@
       const finish = () => {
         done = true;
         delete pending[id];
-        clearTimeoutFn(ackTimer);
+        if (ackTimer !== undefined) clearTimeoutFn(ackTimer);
         if (signal !== undefined) apply(removeEventListener, signal, ["abort", onAbort]);
       };
       const fallback = () => {
@@ -680,7 +692,7 @@
       };
       pending[id] = {
         ack() {
-          clearTimeoutFn(ackTimer);
+          if (ackTimer !== undefined) clearTimeoutFn(ackTimer);
         },
         settle(result) {
           if (done) return;
@@ -703,14 +715,17 @@
         },
       };
       if (signal !== undefined) apply(addEventListener, signal, ["abort", onAbort]);
-      ackTimer = apply(setTimeoutFn, win, [
-        () => {
-          if (done || relaySeen) return;
-          finish();
-          fallback();
-        },
-        ACK_TIMEOUT_MS,
-      ]);
+      // Once the relay is known to be here the timer could only do nothing: none is set.
+      if (!relaySeen) {
+        ackTimer = apply(setTimeoutFn, win, [
+          () => {
+            if (done || relaySeen) return;
+            finish();
+            fallback();
+          },
+          ACK_TIMEOUT_MS,
+        ]);
+      }
       try {
         post(conditional ? { __latchkey: "req", id, kind, options: json, mediation: "conditional" } : { __latchkey: "req", id, kind, options: json });
       } catch {
