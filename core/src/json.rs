@@ -12,8 +12,8 @@
 //! - Strings are UTF-8; escapes are decoded, a lone surrogate escape (`"\ud800"`) is an error.
 //! - Integers that fit `u64` / `i64` are kept exact; any other number is kept as its source text,
 //!   so writing it back never needs float formatting, and parsing never needs float parsing (core's
-//!   `str::parse::<f64>` tables cost about 18 KB of wasm): only [`Number::as_f64`] and comparing two
-//!   such numbers parse it. Numbers outside the `f64` range (that would round to infinity) are an
+//!   `str::parse::<f64>` tables cost about 18 KB of wasm): only [`Number::as_f64`] parses it (not
+//!   used by the wasm module; two such numbers compare as exact decimals). Numbers outside the `f64` range (that would round to infinity) are an
 //!   error, decided on the decimal text.
 //! - Nesting deeper than [`MAX_DEPTH`] arrays/objects is an error (no stack exhaustion).
 //! - Duplicate object keys are kept in order; [`Object::get`] answers with the last one, as
@@ -147,7 +147,10 @@ impl PartialEq for Number {
         match (&self.0, &other.0) {
             (N::UInt(a), N::UInt(b)) => a == b,
             (N::Int(a), N::Int(b)) => a == b,
-            (N::Float(_), N::Float(_)) => self.as_f64() == other.as_f64(),
+            // Exact decimal equality (no float parsing in the wasm module: `str::parse::<f64>`
+            // is about 6 KB): `1.0 == 1.00` and `-0.0 == 0`, as in `f64`; two different decimals
+            // that only round to the same `f64` (17+ significant digits) are not equal.
+            (N::Float(a), N::Float(b)) => Decimal::of(a) == Decimal::of(b),
             _ => false,
         }
     }
@@ -1340,50 +1343,76 @@ impl<'a> Parser<'a> {
 /// `f64::MAX` and 2^1024; ties go to the even neighbour, 2^1024): its 309 decimal digits.
 const F64_OVERFLOW_DIGITS: &str = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
 
+/// A valid JSON number's exact value as `±0.D × 10^e`, `D` its significant digits (no leading or
+/// trailing zeros). Zero is `D` empty, `e` 0 and not negative (so `-0` equals `0`).
+#[derive(PartialEq, Eq)]
+struct Decimal {
+    negative: bool,
+    digits: Vec<u8>,
+    e: i64,
+}
+
+impl Decimal {
+    fn of(text: &str) -> Self {
+        let unsigned = text.strip_prefix('-');
+        let negative = unsigned.is_some();
+        let unsigned = unsigned.unwrap_or(text);
+        let (mantissa, exponent) = unsigned.split_once(['e', 'E']).unwrap_or((unsigned, ""));
+        let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let all = || int_part.bytes().chain(frac_part.bytes());
+        let Some(leading_zeros) = all().position(|d| d != b'0') else {
+            return Self {
+                negative: false,
+                digits: Vec::new(),
+                e: 0,
+            };
+        };
+        let mut digits: Vec<u8> = all().skip(leading_zeros).collect();
+        while digits.last() == Some(&b'0') {
+            digits.pop();
+        }
+        let (negative_exp, exp_digits) = match exponent.strip_prefix('-') {
+            Some(digits) => (true, digits),
+            None => (false, exponent.strip_prefix('+').unwrap_or(exponent)),
+        };
+        let mut exp: i64 = 0;
+        for d in exp_digits.bytes() {
+            exp = exp.saturating_mul(10).saturating_add(i64::from(d - b'0'));
+        }
+        if negative_exp {
+            exp = -exp;
+        }
+        let int_len = i64::try_from(int_part.len()).unwrap_or(i64::MAX);
+        let lz = i64::try_from(leading_zeros).unwrap_or(i64::MAX);
+        Self {
+            negative,
+            digits,
+            e: int_len.saturating_sub(lz).saturating_add(exp),
+        }
+    }
+}
+
 /// `true` if the JSON number `text` (valid syntax) would round to ±infinity as an `f64`, decided on
-/// the digits alone: with the value written as `0.D × 10^e` (`D` without leading zeros), below
-/// `e = 309` it is finite, above it is not, and at 309 `D` is compared with
-/// [`F64_OVERFLOW_DIGITS`].
+/// the digits alone: with the value written as `0.D × 10^e` ([`Decimal`]), below `e = 309` it is
+/// finite, above it is not, and at 309 `D` is compared with [`F64_OVERFLOW_DIGITS`].
 fn float_overflows(text: &str) -> bool {
-    let unsigned = text.strip_prefix('-').unwrap_or(text);
-    let (mantissa, exponent) = unsigned.split_once(['e', 'E']).unwrap_or((unsigned, ""));
-    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits = || int_part.bytes().chain(frac_part.bytes());
-    let Some(leading_zeros) = digits().position(|d| d != b'0') else {
+    let d = Decimal::of(text);
+    if d.digits.is_empty() {
         return false; // zero
-    };
-    let (negative_exp, exp_digits) = match exponent.strip_prefix('-') {
-        Some(digits) => (true, digits),
-        None => (false, exponent.strip_prefix('+').unwrap_or(exponent)),
-    };
-    let mut exp: i64 = 0;
-    for d in exp_digits.bytes() {
-        exp = exp.saturating_mul(10).saturating_add(i64::from(d - b'0'));
     }
-    if negative_exp {
-        exp = -exp;
-    }
-    let int_len = i64::try_from(int_part.len()).unwrap_or(i64::MAX);
-    let lz = i64::try_from(leading_zeros).unwrap_or(i64::MAX);
-    let e = int_len.saturating_sub(lz).saturating_add(exp);
-    match e.cmp(&309) {
+    match d.e.cmp(&309) {
         std::cmp::Ordering::Less => false,
         std::cmp::Ordering::Greater => true,
+        // At or above the halfway point (ties go to 2^1024). Both have no leading zeros and the
+        // same length scale, so padding the shorter with zeros compares the values.
         std::cmp::Ordering::Equal => {
-            let mut ours = digits().skip(leading_zeros);
-            let mut limit = F64_OVERFLOW_DIGITS.bytes();
-            loop {
-                match (ours.next(), limit.next()) {
-                    (None, None) => return true, // exactly the halfway point
-                    (a, b) => {
-                        let (a, b) = (a.unwrap_or(b'0'), b.unwrap_or(b'0'));
-                        if a != b {
-                            return a > b;
-                        }
-                        // Past both ends only zeros remain: equal, and handled above.
-                    }
-                }
-            }
+            let limit = F64_OVERFLOW_DIGITS.as_bytes();
+            let len = d.digits.len().max(limit.len());
+            let at = |s: &[u8], i: usize| s.get(i).copied().unwrap_or(b'0');
+            (0..len)
+                .map(|i| at(&d.digits, i).cmp(&at(limit, i)))
+                .find(|o| o.is_ne())
+                .is_none_or(std::cmp::Ordering::is_gt)
         }
     }
 }
@@ -1513,6 +1542,45 @@ mod tests {
         }
         assert_eq!(parse("1.0").unwrap(), parse("1.00").unwrap());
         assert_ne!(parse("1.0").unwrap(), parse("1.5").unwrap());
+    }
+
+    #[test]
+    fn floats_compare_as_exact_decimals() {
+        // Equal exactly when their f64 values are, for up to 16 significant digits.
+        let texts = [
+            "1.0",
+            "1.00",
+            "1.5",
+            "0.15e1",
+            "15e-1",
+            "150e-2",
+            "-1.5",
+            "-0.0",
+            "0.0",
+            "0e5",
+            "-0e-5",
+            "1e2",
+            "100.0",
+            "1.0e2",
+            "0.001",
+            "1e-3",
+            "10e-4",
+            "0.0010",
+            "12.34",
+            "1234e-2",
+            "1.7976931348623157e308",
+            "17976931348623157e292",
+            "-2.5e-300",
+            "-25e-301",
+        ];
+        for a in texts {
+            for b in texts {
+                let (fa, fb) = (a.parse::<f64>().unwrap(), b.parse::<f64>().unwrap());
+                assert_eq!(parse(a).unwrap() == parse(b).unwrap(), fa == fb, "{a} {b}");
+            }
+        }
+        // Beyond f64's precision the decimals still differ (f64 would call these equal).
+        assert_ne!(parse("0.1").unwrap(), parse("0.10000000000000001").unwrap());
     }
 
     #[test]
