@@ -557,7 +557,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             deleted_at: Some(d.deleted_at),
         });
         let mut all: Vec<PasskeySummary<'_>> = live.chain(deleted).collect();
-        // The shared sort (latchkey_core::sort): one copy of the standard sort in the wasm.
+        // The shared sort (latchkey_core::sort): one small sort in the wasm.
         sort::sort_by(&mut all, |a, b| {
             a.rp_id.cmp(b.rp_id).then(a.user_name.cmp(b.user_name))
         });
