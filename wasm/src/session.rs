@@ -8,6 +8,7 @@ use latchkey_core::client::{request_rp_id, CallerContext, Consent, Latchkey as C
 use latchkey_core::clock::Clock;
 use latchkey_core::error::{error_json, WebAuthnError};
 use latchkey_core::json::{self, JsonError, Object, Value};
+use latchkey_core::keyset::KeySet;
 use latchkey_core::options::{parse_creation_options, parse_request_options};
 use latchkey_core::passkey::Passkey;
 use latchkey_core::rng::Rng;
@@ -17,7 +18,6 @@ use latchkey_core::vault::keys::{Argon2Params, Kek, Pin};
 use latchkey_core::vault::{
     unlock_delay_ms, Commit, Vault, VaultError, VaultState, MAX_LABEL_CHARS,
 };
-use std::collections::BTreeSet;
 
 /// The members of an object the service worker built: each of `known` at most once (a repeated
 /// one is an error, as serde's derive had it), and, when `only_known`, nothing else.
@@ -167,7 +167,7 @@ pub struct Session<R: Rng, C: Clock> {
     /// Credential ids whose record in memory is ahead of storage in metadata only (a get's
     /// `lastUsed`; `signCount` stays 0, so nothing a relying party checks is deferred). They are
     /// sealed by [`Session::flush_metadata`], or ride along in the next real commit.
-    metadata_pending: BTreeSet<Vec<u8>>,
+    metadata_pending: KeySet<Vec<u8>>,
 }
 
 impl<R: Rng, C: Clock> Session<R, C> {
@@ -176,7 +176,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
         Self {
             core: Core::new(MemoryStore::new(), rng, clock),
             vault: Vault::load(&Object::new()),
-            metadata_pending: BTreeSet::new(),
+            metadata_pending: KeySet::new(),
         }
     }
 
