@@ -1392,6 +1392,26 @@ impl Decimal {
     }
 }
 
+/// The integer part of the JSON number `text` (valid syntax), clamped to `0..=u32::MAX`. For the
+/// shortest text of an `f64` (what `JSON.stringify` writes) this is exactly
+/// `f64.clamp(0, u32::MAX) as u32` (WebIDL `unsigned long` without `[EnforceRange]`, fraction cut).
+pub(crate) fn clamp_to_u32(text: &str) -> u32 {
+    let d = Decimal::of(text);
+    if d.negative || d.e <= 0 {
+        return 0; // negative, zero, or below 1
+    }
+    if d.e > 10 {
+        return u32::MAX; // at least 10^10
+    }
+    // The first `e` digits (at most 10, zeros past the end) are the integer part.
+    let mut n: u64 = 0;
+    for i in 0..d.e.unsigned_abs() {
+        let digit = usize::try_from(i).ok().and_then(|i| d.digits.get(i));
+        n = n * 10 + u64::from(digit.map_or(0, |c| c - b'0'));
+    }
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 /// `true` if the JSON number `text` (valid syntax) would round to ±infinity as an `f64`, decided on
 /// the digits alone: with the value written as `0.D × 10^e` ([`Decimal`]), below `e = 309` it is
 /// finite, above it is not, and at 309 `D` is compared with [`F64_OVERFLOW_DIGITS`].

@@ -61,54 +61,9 @@ fn lenient_u32(o: &Object, key: &str) -> Option<u32> {
         return Some(u32::try_from(u).unwrap_or(u32::MAX));
     }
     match v {
-        Value::Number(_) => Some(clamp_decimal_to_u32(&v.to_json_string())),
+        Value::Number(_) => Some(json::clamp_to_u32(&v.to_json_string())),
         _ => None,
     }
-}
-
-/// The integer part of the JSON number `text`, clamped to `0..=u32::MAX`. For the shortest text
-/// of an `f64` (what `JSON.stringify` writes) this is exactly `f64.clamp(0, u32::MAX) as u32`.
-fn clamp_decimal_to_u32(text: &str) -> u32 {
-    if text.starts_with('-') {
-        return 0;
-    }
-    // `split_once`/`strip_prefix`, not indexing: see `json::Parser::slice`.
-    let (mantissa, exponent) = text.split_once(['e', 'E']).unwrap_or((text, ""));
-    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits: Vec<u8> = int_part.bytes().chain(frac_part.bytes()).collect();
-    if digits.iter().all(|&d| d == b'0') {
-        return 0;
-    }
-    let (negative_exp, exp_digits) = match exponent.strip_prefix('-') {
-        Some(digits) => (true, digits),
-        None => (false, exponent.strip_prefix('+').unwrap_or(exponent)),
-    };
-    let mut exp: i64 = 0;
-    for d in exp_digits.bytes() {
-        exp = exp
-            .saturating_mul(10)
-            .saturating_add(i64::from(d.wrapping_sub(b'0')));
-    }
-    if negative_exp {
-        exp = -exp;
-    }
-    // The decimal point sits after `point` digits.
-    let point = i64::try_from(int_part.len())
-        .unwrap_or(i64::MAX)
-        .saturating_add(exp);
-    let mut n: u64 = 0;
-    let mut i: usize = 0;
-    // Ends: leading zeros are bounded by the text, and after a non-zero digit n passes u32::MAX
-    // within 10 more.
-    while i64::try_from(i).unwrap_or(i64::MAX) < point {
-        let d = digits.get(i).copied().unwrap_or(b'0');
-        n = n * 10 + u64::from(d.wrapping_sub(b'0'));
-        if n > u64::from(u32::MAX) {
-            return u32::MAX;
-        }
-        i += 1;
-    }
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// A `sequence<PublicKeyCredentialDescriptorJSON>` member with a default (paths like
@@ -963,7 +918,7 @@ mod tests {
                 if text.parse::<u64>().is_ok() || text.parse::<i64>().is_ok() {
                     continue; // integers take the exact path
                 }
-                assert_eq!(clamp_decimal_to_u32(&text), expected, "{text}");
+                assert_eq!(json::clamp_to_u32(&text), expected, "{text}");
             }
         }
         for (text, expected) in [
@@ -973,7 +928,7 @@ mod tests {
             ("12.5e-1", 1),
             ("-0", 0),
         ] {
-            assert_eq!(clamp_decimal_to_u32(text), expected, "{text}");
+            assert_eq!(json::clamp_to_u32(text), expected, "{text}");
         }
     }
 
