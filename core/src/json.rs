@@ -799,6 +799,22 @@ impl Object {
     }
 }
 
+impl Object {
+    /// Sorts the members by key (byte order, stable), keeping only the last of a repeated key
+    /// (the one [`Object::get`] answers with), in place; nested values are left as they are.
+    pub fn sort_by_key(&mut self) {
+        // Reversed, a stable sort and a dedup keep the last of a repeated key.
+        self.0.reverse();
+        crate::sort::sort_by(&mut self.0, |a, b| a.0.cmp(&b.0));
+        self.0.dedup_by(|later, kept| later.0 == kept.0);
+    }
+
+    /// The members' values, mutably, in order.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
+        self.0.iter_mut().map(|(_, v)| v)
+    }
+}
+
 impl IntoIterator for Object {
     type Item = (String, Value);
     type IntoIter = std::vec::IntoIter<(String, Value)>;
@@ -1601,6 +1617,16 @@ mod tests {
         }
         // Beyond f64's precision the decimals still differ (f64 would call these equal).
         assert_ne!(parse("0.1").unwrap(), parse("0.10000000000000001").unwrap());
+    }
+
+    #[test]
+    fn sort_by_key_keeps_the_last_of_a_repeated_key() {
+        let Value::Object(mut o) = parse(r#"{"b":1,"a":{"z":1,"y":2},"b":2,"":0,"a":3}"#).unwrap()
+        else {
+            panic!("not an object");
+        };
+        o.sort_by_key();
+        assert_eq!(Value::Object(o).to_json_string(), r#"{"":0,"a":3,"b":2}"#);
     }
 
     #[test]

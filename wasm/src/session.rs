@@ -712,19 +712,20 @@ fn envelope(result: Result<Value, Fail>) -> String {
 }
 
 /// `value` with every object's members sorted by key, a repeated key kept once (the last).
-fn sort_keys(value: Value) -> Value {
+fn sort_keys(mut value: Value) -> Value {
+    sort_keys_in_place(&mut value);
+    value
+}
+
+/// [`sort_keys`] in place (no copy of the members).
+fn sort_keys_in_place(value: &mut Value) {
     match value {
         Value::Object(o) => {
-            let mut members: Vec<(String, Value)> =
-                o.into_iter().map(|(k, v)| (k, sort_keys(v))).collect();
-            // Reversed, a stable sort and a dedup keep the last of a repeated key.
-            members.reverse();
-            sort::sort_by(&mut members, |a, b| a.0.cmp(&b.0)); // the shared sort (wasm size)
-            members.dedup_by(|later, kept| later.0 == kept.0);
-            Value::Object(members.into_iter().collect())
+            o.sort_by_key(); // the shared sort (wasm size)
+            o.values_mut().for_each(sort_keys_in_place);
         }
-        Value::Array(items) => Value::Array(items.into_iter().map(sort_keys).collect()),
-        other => other,
+        Value::Array(items) => items.iter_mut().for_each(sort_keys_in_place),
+        _ => {}
     }
 }
 
