@@ -834,6 +834,34 @@ impl<K: Into<String>, V: Into<Value>> FromIterator<(K, V)> for Object {
     }
 }
 
+/// Reads the members of a form one after the other, keeping the FIRST error instead of returning
+/// at once; [`FirstError::finish`] then answers with it. The value is built whole and dropped in
+/// one piece on failure, where `?` after each member needs its own drop path for the members
+/// already read (about 2 KB of wasm for a record). Same error as `?` in the same order gives.
+#[derive(Debug, Default)]
+pub struct FirstError(Option<JsonError>);
+
+impl FirstError {
+    /// The value, or (after an error, which is kept if it is the first) `T::default()`.
+    pub fn take<T: Default>(&mut self, result: Result<T, JsonError>) -> T {
+        result.unwrap_or_else(|e| {
+            self.0.get_or_insert(e);
+            T::default()
+        })
+    }
+
+    /// `value`, or the first error.
+    ///
+    /// # Errors
+    /// The first error [`FirstError::take`] was given.
+    pub fn finish<T>(self, value: T) -> Result<T, JsonError> {
+        match self.0 {
+            None => Ok(value),
+            Some(e) => Err(e),
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Parsing
 

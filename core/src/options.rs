@@ -11,7 +11,7 @@
 //! `user.id`) is checked by the ceremony in [`crate::client`], which also reports `TypeError`.
 
 use crate::error::WebAuthnError;
-use crate::json::{self, JsonError, Object, Value};
+use crate::json::{self, FirstError, JsonError, Object, Value};
 
 /// The only [credential type](https://www.w3.org/TR/webauthn-3/#enumdef-publickeycredentialtype).
 pub const PUBLIC_KEY: &str = "public-key";
@@ -91,7 +91,7 @@ fn descriptors_json(list: &[PublicKeyCredentialDescriptorJSON]) -> Value {
 }
 
 /// [`PublicKeyCredentialRpEntity`](https://www.w3.org/TR/webauthn-3/#dictdef-publickeycredentialrpentity).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PublicKeyCredentialRpEntity {
     /// `id`: the [RP ID](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialrpentity-id);
     /// defaults to the caller's effective domain.
@@ -122,7 +122,7 @@ impl PublicKeyCredentialRpEntity {
 }
 
 /// [`PublicKeyCredentialUserEntityJSON`](https://www.w3.org/TR/webauthn-3/#dictdef-publickeycredentialuserentityjson).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PublicKeyCredentialUserEntityJSON {
     /// `id`: the [user handle](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialuserentity-id), base64url.
     pub id: String,
@@ -363,45 +363,43 @@ impl PublicKeyCredentialCreationOptionsJSON {
     /// `Missing` / `WrongType` naming the member path (`user.name`, `excludeCredentials[2].id`).
     pub fn from_json(v: &Value) -> Result<Self, JsonError> {
         let o = v.expect_object("publicKey")?;
-        // Members are read in the IDL declaration order: with several problems, the one named is
-        // always the same.
-        let rp = PublicKeyCredentialRpEntity::from_json(o.req_object("rp")?)
-            .map_err(|e| e.within("rp"))?;
-        let user = PublicKeyCredentialUserEntityJSON::from_json(o.req_object("user")?)
-            .map_err(|e| e.within("user"))?;
-        let challenge = req_string(o, "challenge")?;
-        let pub_key_cred_params = o
-            .req_array("pubKeyCredParams")?
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let key = "pubKeyCredParams";
-                PublicKeyCredentialParameters::from_json(dict_item(p, key, i)?)
-                    .map_err(|e| e.within(&format!("{key}[{i}]")))
-            })
-            .collect::<Result<_, _>>()?;
-        let timeout = lenient_u32(o, "timeout");
-        let exclude_credentials = descriptors_member(o, "excludeCredentials")?;
-        let authenticator_selection = match o.opt_object("authenticatorSelection")? {
-            Some(s) => Some(
-                AuthenticatorSelectionCriteria::from_json(s)
-                    .map_err(|e| e.within("authenticatorSelection"))?,
-            ),
-            None => None,
+        // Members are read in the IDL declaration order and the first problem is the one named
+        // ([`FirstError`]: one drop path for the partly read options, wasm size).
+        let mut e = FirstError::default();
+        let options = Self {
+            rp: e.take(o.req_object("rp").and_then(|rp| {
+                PublicKeyCredentialRpEntity::from_json(rp).map_err(|e| e.within("rp"))
+            })),
+            user: e.take(o.req_object("user").and_then(|user| {
+                PublicKeyCredentialUserEntityJSON::from_json(user).map_err(|e| e.within("user"))
+            })),
+            challenge: e.take(req_string(o, "challenge")),
+            pub_key_cred_params: e.take(o.req_array("pubKeyCredParams").and_then(|params| {
+                params
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let key = "pubKeyCredParams";
+                        PublicKeyCredentialParameters::from_json(dict_item(p, key, i)?)
+                            .map_err(|e| e.within(&format!("{key}[{i}]")))
+                    })
+                    .collect()
+            })),
+            timeout: lenient_u32(o, "timeout"),
+            exclude_credentials: e.take(descriptors_member(o, "excludeCredentials")),
+            authenticator_selection: e.take(o.opt_object("authenticatorSelection").and_then(|s| {
+                s.map(|s| {
+                    AuthenticatorSelectionCriteria::from_json(s)
+                        .map_err(|e| e.within("authenticatorSelection"))
+                })
+                .transpose()
+            })),
+            hints: e.take(string_seq_member(o, "hints")),
+            attestation: e.take(opt_string(o, "attestation")),
+            attestation_formats: e.take(string_seq_member(o, "attestationFormats")),
+            extensions: e.take(o.opt_object("extensions")).cloned(),
         };
-        Ok(Self {
-            rp,
-            user,
-            challenge,
-            pub_key_cred_params,
-            timeout,
-            exclude_credentials,
-            authenticator_selection,
-            hints: string_seq_member(o, "hints")?,
-            attestation: opt_string(o, "attestation")?,
-            attestation_formats: string_seq_member(o, "attestationFormats")?,
-            extensions: o.opt_object("extensions")?.cloned(),
-        })
+        e.finish(options)
     }
 
     /// The JSON object, members in the dictionary's order (`None` members omitted).
