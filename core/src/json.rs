@@ -566,16 +566,21 @@ impl Object {
 
     /// Sets member `key` (replacing every earlier one of that name), returning the old value.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
-        let key = key.into();
+        self.insert_value(key.into(), value.into())
+    }
+
+    /// [`Object::insert`] after the conversions: one copy, not one per argument type (wasm size).
+    #[inline(never)]
+    fn insert_value(&mut self, key: String, value: Value) -> Option<Value> {
         let old = self.remove(&key);
-        self.0.push((key, value.into()));
+        self.0.push((key, value));
         old
     }
 
     /// Builder form of [`Object::insert`].
     #[must_use]
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.insert(key, value);
+        self.insert_value(key.to_owned(), value.into());
         self
     }
 
