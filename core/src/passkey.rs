@@ -100,7 +100,7 @@ impl std::fmt::Debug for Passkey {
 
 /// A secret string (the base64url PKCS#8 private key inside a record): zeroized on drop,
 /// redacted in `Debug`, serialized as a plain JSON string.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct SecretString(String);
 
 impl SecretString {
@@ -131,7 +131,7 @@ impl std::fmt::Debug for SecretString {
 
 /// The stored JSON form of a [`Passkey`], format version 1. Member order is the order written
 /// ([`PasskeyRecord::write_json`]); [`PasskeyRecord::from_json`] reads it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PasskeyRecord {
     /// Format version, `1`.
     pub v: u32,

@@ -883,19 +883,24 @@ impl EntryPayload {
             *slot = Some(value);
             Ok(())
         })?;
-        let record = match required(record, "record")? {
-            record @ Value::Object(_) => {
-                PasskeyRecord::from_json_once(record).map_err(|e| e.within("record"))?
+        // `record` first, then the others ([`FirstError`]: one drop path, wasm size).
+        let mut e = FirstError::default();
+        let record = e.take(required(record, "record").and_then(|record| match record {
+            Value::Object(_) => {
+                PasskeyRecord::from_json_once(record).map_err(|e| e.within("record"))
             }
-            _ => return Err(wrong("record", "an object")),
-        };
-        Ok(Self {
-            kind: string(kind, "kind")?,
-            deleted_at: optional(deleted_at)
-                .map(|d| int_u64(Some(d), "deletedAt"))
-                .transpose()?,
+            _ => Err(wrong("record", "an object")),
+        }));
+        let payload = Self {
+            kind: e.take(string(kind, "kind")),
+            deleted_at: e.take(
+                optional(deleted_at)
+                    .map(|d| int_u64(Some(d), "deletedAt"))
+                    .transpose(),
+            ),
             record,
-        })
+        };
+        e.finish(payload)
     }
 }
 
