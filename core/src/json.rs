@@ -1393,33 +1393,40 @@ impl<'a> Parser<'a> {
 const F64_OVERFLOW_DIGITS: &str = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
 
 /// A valid JSON number's exact value as `±0.D × 10^e`, `D` its significant digits (no leading or
-/// trailing zeros). Zero is `D` empty, `e` 0 and not negative (so `-0` equals `0`).
-#[derive(PartialEq, Eq)]
-struct Decimal {
+/// trailing zeros), read in place from the text. Zero is `D` empty, `e` 0 and not negative (so
+/// `-0` equals `0`).
+struct Decimal<'a> {
     negative: bool,
-    digits: Vec<u8>,
+    /// The mantissa's digits without the point: integer part, then fraction.
+    int_part: &'a [u8],
+    frac_part: &'a [u8],
+    /// `D` is `len` digits from index `start` of `int_part ++ frac_part`.
+    start: usize,
+    len: usize,
     e: i64,
 }
 
-impl Decimal {
-    fn of(text: &str) -> Self {
+impl<'a> Decimal<'a> {
+    fn of(text: &'a str) -> Self {
         let unsigned = text.strip_prefix('-');
         let negative = unsigned.is_some();
         let unsigned = unsigned.unwrap_or(text);
         let (mantissa, exponent) = unsigned.split_once(['e', 'E']).unwrap_or((unsigned, ""));
         let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-        let all = || int_part.bytes().chain(frac_part.bytes());
-        let Some(leading_zeros) = all().position(|d| d != b'0') else {
+        let (int_part, frac_part) = (int_part.as_bytes(), frac_part.as_bytes());
+        let all = || int_part.iter().chain(frac_part);
+        let total = int_part.len() + frac_part.len();
+        let Some(start) = all().position(|&d| d != b'0') else {
             return Self {
                 negative: false,
-                digits: Vec::new(),
+                int_part,
+                frac_part,
+                start: 0,
+                len: 0,
                 e: 0,
             };
         };
-        let mut digits: Vec<u8> = all().skip(leading_zeros).collect();
-        while digits.last() == Some(&b'0') {
-            digits.pop();
-        }
+        let trailing_zeros = all().rev().take_while(|&&d| d == b'0').count();
         let (negative_exp, exp_digits) = match exponent.strip_prefix('-') {
             Some(digits) => (true, digits),
             None => (false, exponent.strip_prefix('+').unwrap_or(exponent)),
@@ -1432,12 +1439,40 @@ impl Decimal {
             exp = -exp;
         }
         let int_len = i64::try_from(int_part.len()).unwrap_or(i64::MAX);
-        let lz = i64::try_from(leading_zeros).unwrap_or(i64::MAX);
+        let lz = i64::try_from(start).unwrap_or(i64::MAX);
         Self {
             negative,
-            digits,
+            int_part,
+            frac_part,
+            start,
+            len: total - start - trailing_zeros,
             e: int_len.saturating_sub(lz).saturating_add(exp),
         }
+    }
+
+    /// Digit `i` of `D` as an ASCII byte; `b'0'` past its end.
+    fn digit(&self, i: usize) -> u8 {
+        if i >= self.len {
+            return b'0';
+        }
+        let i = self.start + i;
+        match self.int_part.get(i) {
+            Some(&d) => d,
+            None => self
+                .frac_part
+                .get(i - self.int_part.len())
+                .copied()
+                .unwrap_or(b'0'),
+        }
+    }
+}
+
+impl PartialEq for Decimal<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.negative == other.negative
+            && self.e == other.e
+            && self.len == other.len
+            && (0..self.len).all(|i| self.digit(i) == other.digit(i))
     }
 }
 
@@ -1455,8 +1490,8 @@ pub(crate) fn clamp_to_u32(text: &str) -> u32 {
     // The first `e` digits (at most 10, zeros past the end) are the integer part.
     let mut n: u64 = 0;
     for i in 0..d.e.unsigned_abs() {
-        let digit = usize::try_from(i).ok().and_then(|i| d.digits.get(i));
-        n = n * 10 + u64::from(digit.map_or(0, |c| c - b'0'));
+        let i = usize::try_from(i).unwrap_or(usize::MAX);
+        n = n * 10 + u64::from(d.digit(i) - b'0');
     }
     u32::try_from(n).unwrap_or(u32::MAX)
 }
@@ -1466,7 +1501,7 @@ pub(crate) fn clamp_to_u32(text: &str) -> u32 {
 /// finite, above it is not, and at 309 `D` is compared with [`F64_OVERFLOW_DIGITS`].
 fn float_overflows(text: &str) -> bool {
     let d = Decimal::of(text);
-    if d.digits.is_empty() {
+    if d.len == 0 {
         return false; // zero
     }
     match d.e.cmp(&309) {
@@ -1476,10 +1511,9 @@ fn float_overflows(text: &str) -> bool {
         // same length scale, so padding the shorter with zeros compares the values.
         std::cmp::Ordering::Equal => {
             let limit = F64_OVERFLOW_DIGITS.as_bytes();
-            let len = d.digits.len().max(limit.len());
-            let at = |s: &[u8], i: usize| s.get(i).copied().unwrap_or(b'0');
+            let len = d.len.max(limit.len());
             (0..len)
-                .map(|i| at(&d.digits, i).cmp(&at(limit, i)))
+                .map(|i| d.digit(i).cmp(&limit.get(i).copied().unwrap_or(b'0')))
                 .find(|o| o.is_ne())
                 .is_none_or(std::cmp::Ordering::is_gt)
         }
