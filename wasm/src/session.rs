@@ -534,29 +534,35 @@ impl<R: Rng, C: Clock> Session<R, C> {
         if let Err(e) = self.require_unlocked().and_then(|()| self.open_all()) {
             return envelope(Err(e));
         }
-        let live = self.core.store.all().into_iter().map(|p| PasskeySummary {
-            credential_id: b64url::encode(&p.credential_id),
-            rp_id: &p.rp_id,
-            rp_name: &p.rp_name,
-            user_name: &p.user_name,
-            user_display_name: &p.user_display_name,
-            label: p.label.as_deref(),
-            created: p.created_ms,
-            last_used: p.last_used_ms,
-            deleted_at: None,
-        });
-        let deleted = self.vault.deleted().into_iter().map(|d| PasskeySummary {
-            credential_id: d.credential_id.clone(),
-            rp_id: &d.rp_id,
-            rp_name: &d.rp_name,
-            user_name: &d.user_name,
-            user_display_name: &d.user_display_name,
-            label: d.label.as_deref(),
-            created: d.created,
-            last_used: d.last_used,
-            deleted_at: Some(d.deleted_at),
-        });
-        let mut all: Vec<PasskeySummary<'_>> = live.chain(deleted).collect();
+        let live = self.core.store.all();
+        let deleted = self.vault.deleted();
+        let mut all: Vec<PasskeySummary<'_>> = Vec::with_capacity(live.len() + deleted.len());
+        for p in live {
+            all.push(PasskeySummary {
+                credential_id: b64url::encode(&p.credential_id),
+                rp_id: &p.rp_id,
+                rp_name: &p.rp_name,
+                user_name: &p.user_name,
+                user_display_name: &p.user_display_name,
+                label: p.label.as_deref(),
+                created: p.created_ms,
+                last_used: p.last_used_ms,
+                deleted_at: None,
+            });
+        }
+        for d in deleted {
+            all.push(PasskeySummary {
+                credential_id: d.credential_id.clone(),
+                rp_id: &d.rp_id,
+                rp_name: &d.rp_name,
+                user_name: &d.user_name,
+                user_display_name: &d.user_display_name,
+                label: d.label.as_deref(),
+                created: d.created,
+                last_used: d.last_used,
+                deleted_at: Some(d.deleted_at),
+            });
+        }
         // The shared sort (latchkey_core::sort): one small sort in the wasm.
         sort::sort_by(&mut all, |a, b| {
             a.rp_id.cmp(b.rp_id).then(a.user_name.cmp(b.user_name))
