@@ -13,7 +13,7 @@
 //! - Integers that fit `u64` / `i64` are kept exact; any other number is kept as its source text,
 //!   so writing it back never needs float formatting, and parsing never needs float parsing (core's
 //!   `str::parse::<f64>` tables cost about 18 KB of wasm): only [`Number::as_f64`] parses it (not
-//!   used by the wasm module; two such numbers compare as exact decimals). Numbers outside the `f64` range (that would round to infinity) are an
+//!   compiled for wasm; two such numbers compare as exact decimals). Numbers outside the `f64` range (that would round to infinity) are an
 //!   error, decided on the decimal text.
 //! - Nesting deeper than [`MAX_DEPTH`] arrays/objects is an error (no stack exhaustion).
 //! - Duplicate object keys are kept in order; [`Object::get`] answers with the last one, as
@@ -118,7 +118,9 @@ impl Number {
         }
     }
 
-    /// The value as `f64` (integers may round).
+    /// The value as `f64` (integers may round). Not in the wasm module: float parsing costs about
+    /// 17 KB there (docs/design.md "Collections and sorting in the wasm (size)").
+    #[cfg(not(target_family = "wasm"))]
     #[must_use]
     #[allow(clippy::cast_precision_loss)]
     pub fn as_f64(&self) -> f64 {
@@ -263,7 +265,8 @@ impl Value {
         }
     }
 
-    /// Any number, as `f64`.
+    /// Any number, as `f64` (not in the wasm module, see [`Number::as_f64`]).
+    #[cfg(not(target_family = "wasm"))]
     #[must_use]
     pub fn as_f64(&self) -> Option<f64> {
         match self {
@@ -753,10 +756,11 @@ impl Object {
             .ok_or_else(|| wrong(key, "an integer"))
     }
 
-    /// An optional number member, as `f64`.
+    /// An optional number member, as `f64` (not in the wasm module, see [`Number::as_f64`]).
     ///
     /// # Errors
     /// `WrongType`.
+    #[cfg(not(target_family = "wasm"))]
     pub fn opt_f64(&self, key: &str) -> Result<Option<f64>, JsonError> {
         self.opt(key)
             .map(|v| v.as_f64().ok_or_else(|| wrong(key, "a number")))
