@@ -106,10 +106,12 @@ impl PublicKeyCredentialRpEntity {
     /// # Errors
     /// `Missing` / `WrongType` naming the member.
     pub fn from_json(o: &Object) -> Result<Self, JsonError> {
-        Ok(Self {
-            id: opt_string(o, "id")?,
-            name: req_string(o, "name")?,
-        })
+        let mut e = FirstError::default();
+        let rp = Self {
+            id: e.take(opt_string(o, "id")),
+            name: e.take(req_string(o, "name")),
+        };
+        e.finish(rp)
     }
 
     /// The JSON object (`id` omitted when `None`).
@@ -138,11 +140,13 @@ impl PublicKeyCredentialUserEntityJSON {
     /// # Errors
     /// `Missing` / `WrongType` naming the member.
     pub fn from_json(o: &Object) -> Result<Self, JsonError> {
-        Ok(Self {
-            id: req_string(o, "id")?,
-            name: req_string(o, "name")?,
-            display_name: req_string(o, "displayName")?,
-        })
+        let mut e = FirstError::default();
+        let user = Self {
+            id: e.take(req_string(o, "id")),
+            name: e.take(req_string(o, "name")),
+            display_name: e.take(req_string(o, "displayName")),
+        };
+        e.finish(user)
     }
 
     /// The JSON object.
@@ -204,15 +208,19 @@ impl PublicKeyCredentialDescriptorJSON {
     /// # Errors
     /// `Missing` / `WrongType` naming the member (`transports[1]` …).
     pub fn from_json(o: &Object) -> Result<Self, JsonError> {
-        let transports = match o.opt_array("transports")? {
-            Some(items) => Some(json::strings(items).map_err(|e| e.within("transports"))?),
-            None => None,
-        };
-        Ok(Self {
-            type_: req_string(o, "type")?,
-            id: req_string(o, "id")?,
+        // `transports` first, then the others ([`FirstError`]).
+        let mut e = FirstError::default();
+        let transports = e.take(o.opt_array("transports").and_then(|items| {
+            items
+                .map(|items| json::strings(items).map_err(|e| e.within("transports")))
+                .transpose()
+        }));
+        let descriptor = Self {
+            type_: e.take(req_string(o, "type")),
+            id: e.take(req_string(o, "id")),
             transports,
-        })
+        };
+        e.finish(descriptor)
     }
 
     /// The JSON object (`transports` omitted when `None`).
@@ -285,13 +293,15 @@ impl AuthenticatorSelectionCriteria {
     /// # Errors
     /// `WrongType` naming the member.
     pub fn from_json(o: &Object) -> Result<Self, JsonError> {
-        let require_resident_key = o.default_false("requireResidentKey")?;
-        Ok(Self {
-            authenticator_attachment: opt_string(o, "authenticatorAttachment")?,
-            resident_key: opt_string(o, "residentKey")?,
+        let mut e = FirstError::default();
+        let require_resident_key = e.take(o.default_false("requireResidentKey"));
+        let criteria = Self {
+            authenticator_attachment: e.take(opt_string(o, "authenticatorAttachment")),
+            resident_key: e.take(opt_string(o, "residentKey")),
             require_resident_key,
-            user_verification: opt_string(o, "userVerification")?,
-        })
+            user_verification: e.take(opt_string(o, "userVerification")),
+        };
+        e.finish(criteria)
     }
 
     /// The JSON object (`None` members omitted).
@@ -471,15 +481,17 @@ impl PublicKeyCredentialRequestOptionsJSON {
     /// `Missing` / `WrongType` naming the member path (`allowCredentials[0].id`).
     pub fn from_json(v: &Value) -> Result<Self, JsonError> {
         let o = v.expect_object("publicKey")?;
-        Ok(Self {
-            challenge: req_string(o, "challenge")?,
+        let mut e = FirstError::default();
+        let options = Self {
+            challenge: e.take(req_string(o, "challenge")),
             timeout: lenient_u32(o, "timeout"),
-            rp_id: opt_string(o, "rpId")?,
-            allow_credentials: descriptors_member(o, "allowCredentials")?,
-            user_verification: opt_string(o, "userVerification")?,
-            hints: string_seq_member(o, "hints")?,
-            extensions: o.opt_object("extensions")?.cloned(),
-        })
+            rp_id: e.take(opt_string(o, "rpId")),
+            allow_credentials: e.take(descriptors_member(o, "allowCredentials")),
+            user_verification: e.take(opt_string(o, "userVerification")),
+            hints: e.take(string_seq_member(o, "hints")),
+            extensions: e.take(o.opt_object("extensions")).cloned(),
+        };
+        e.finish(options)
     }
 
     /// The JSON object, members in the dictionary's order (`None` members omitted).
