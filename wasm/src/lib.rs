@@ -13,7 +13,8 @@ mod session;
 
 /// The global allocator in the wasm module: Talc (its WebAssembly configuration, growing the
 /// memory as needed) instead of the standard library's dlmalloc: about 6.8 KB less wasm (issue 6),
-/// and no slower (docs/design.md "Collections and sorting in the wasm (size)").
+/// no measurable change in speed (README "Benchmarks"; docs/design.md "Collections and sorting in
+/// the wasm (size)").
 #[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
 #[global_allocator]
 static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
