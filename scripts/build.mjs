@@ -64,7 +64,8 @@ const WASM_OPT_FEATURES = [
 // -Oz, repeated until it stops shrinking the module (--converge, about 0.3 KB). --low-memory-unused
 // (about 3 KB) lets wasm-opt fold constant offsets into loads and stores: the only behaviour it changes
 // is an address that wraps around 2^32 into the lowest 1 KiB, which Rust pointers never do.
-const WASM_OPT_PASSES = ["-Oz", "--converge", "--low-memory-unused"];
+// The producers and target_features custom sections (260 B) are for tools only; browsers ignore them.
+const WASM_OPT_PASSES = ["-Oz", "--converge", "--low-memory-unused", "--strip-producers", "--strip-target-features"];
 
 class BuildError extends Error {}
 

@@ -12,8 +12,8 @@
 //! - Strings are UTF-8; escapes are decoded, a lone surrogate escape (`"\ud800"`) is an error.
 //! - Integers that fit `u64` / `i64` are kept exact; any other number is kept as its source text,
 //!   so writing it back never needs float formatting, and parsing never needs float parsing (core's
-//!   `str::parse::<f64>` tables cost about 18 KB of wasm): only [`Number::as_f64`] and comparing two
-//!   such numbers parse it. Numbers outside the `f64` range (that would round to infinity) are an
+//!   `str::parse::<f64>` tables cost about 18 KB of wasm): only [`Number::as_f64`] parses it (not
+//!   compiled for wasm; two such numbers compare as exact decimals). Numbers outside the `f64` range (that would round to infinity) are an
 //!   error, decided on the decimal text.
 //! - Nesting deeper than [`MAX_DEPTH`] arrays/objects is an error (no stack exhaustion).
 //! - Duplicate object keys are kept in order; [`Object::get`] answers with the last one, as
@@ -118,7 +118,9 @@ impl Number {
         }
     }
 
-    /// The value as `f64` (integers may round).
+    /// The value as `f64` (integers may round). Not in the wasm module: float parsing costs about
+    /// 17 KB there (docs/design.md "Collections and sorting in the wasm (size)").
+    #[cfg(not(target_family = "wasm"))]
     #[must_use]
     #[allow(clippy::cast_precision_loss)]
     pub fn as_f64(&self) -> f64 {
@@ -147,7 +149,10 @@ impl PartialEq for Number {
         match (&self.0, &other.0) {
             (N::UInt(a), N::UInt(b)) => a == b,
             (N::Int(a), N::Int(b)) => a == b,
-            (N::Float(_), N::Float(_)) => self.as_f64() == other.as_f64(),
+            // Exact decimal equality (no float parsing in the wasm module: `str::parse::<f64>`
+            // is about 6 KB): `1.0 == 1.00` and `-0.0 == 0`, as in `f64`; two different decimals
+            // that only round to the same `f64` (17+ significant digits) are not equal.
+            (N::Float(a), N::Float(b)) => Decimal::of(a) == Decimal::of(b),
             _ => false,
         }
     }
@@ -260,7 +265,8 @@ impl Value {
         }
     }
 
-    /// Any number, as `f64`.
+    /// Any number, as `f64` (not in the wasm module, see [`Number::as_f64`]).
+    #[cfg(not(target_family = "wasm"))]
     #[must_use]
     pub fn as_f64(&self) -> Option<f64> {
         match self {
@@ -563,16 +569,21 @@ impl Object {
 
     /// Sets member `key` (replacing every earlier one of that name), returning the old value.
     pub fn insert(&mut self, key: impl Into<String>, value: impl Into<Value>) -> Option<Value> {
-        let key = key.into();
+        self.insert_value(key.into(), value.into())
+    }
+
+    /// [`Object::insert`] after the conversions: one copy, not one per argument type (wasm size).
+    #[inline(never)]
+    fn insert_value(&mut self, key: String, value: Value) -> Option<Value> {
         let old = self.remove(&key);
-        self.0.push((key, value.into()));
+        self.0.push((key, value));
         old
     }
 
     /// Builder form of [`Object::insert`].
     #[must_use]
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.insert(key, value);
+        self.insert_value(key.to_owned(), value.into());
         self
     }
 
@@ -745,10 +756,11 @@ impl Object {
             .ok_or_else(|| wrong(key, "an integer"))
     }
 
-    /// An optional number member, as `f64`.
+    /// An optional number member, as `f64` (not in the wasm module, see [`Number::as_f64`]).
     ///
     /// # Errors
     /// `WrongType`.
+    #[cfg(not(target_family = "wasm"))]
     pub fn opt_f64(&self, key: &str) -> Result<Option<f64>, JsonError> {
         self.opt(key)
             .map(|v| v.as_f64().ok_or_else(|| wrong(key, "a number")))
@@ -796,6 +808,22 @@ impl Object {
     }
 }
 
+impl Object {
+    /// Sorts the members by key (byte order, stable), keeping only the last of a repeated key
+    /// (the one [`Object::get`] answers with), in place; nested values are left as they are.
+    pub fn sort_by_key(&mut self) {
+        // Reversed, a stable sort and a dedup keep the last of a repeated key.
+        self.0.reverse();
+        crate::sort::sort_by(&mut self.0, |a, b| a.0.cmp(&b.0));
+        self.0.dedup_by(|later, kept| later.0 == kept.0);
+    }
+
+    /// The members' values, mutably, in order.
+    pub fn values_mut(&mut self) -> impl Iterator<Item = &mut Value> {
+        self.0.iter_mut().map(|(_, v)| v)
+    }
+}
+
 impl IntoIterator for Object {
     type Item = (String, Value);
     type IntoIter = std::vec::IntoIter<(String, Value)>;
@@ -812,6 +840,34 @@ impl<K: Into<String>, V: Into<Value>> FromIterator<(K, V)> for Object {
                 .map(|(k, v)| (k.into(), v.into()))
                 .collect(),
         )
+    }
+}
+
+/// Reads the members of a form one after the other, keeping the FIRST error instead of returning
+/// at once; [`FirstError::finish`] then answers with it. The value is built whole and dropped in
+/// one piece on failure, where `?` after each member needs its own drop path for the members
+/// already read (about 2 KB of wasm for a record). Same error as `?` in the same order gives.
+#[derive(Debug, Default)]
+pub struct FirstError(Option<JsonError>);
+
+impl FirstError {
+    /// The value, or (after an error, which is kept if it is the first) `T::default()`.
+    pub fn take<T: Default>(&mut self, result: Result<T, JsonError>) -> T {
+        result.unwrap_or_else(|e| {
+            self.0.get_or_insert(e);
+            T::default()
+        })
+    }
+
+    /// `value`, or the first error.
+    ///
+    /// # Errors
+    /// The first error [`FirstError::take`] was given.
+    pub fn finish<T>(self, value: T) -> Result<T, JsonError> {
+        match self.0 {
+            None => Ok(value),
+            Some(e) => Err(e),
+        }
     }
 }
 
@@ -1340,50 +1396,130 @@ impl<'a> Parser<'a> {
 /// `f64::MAX` and 2^1024; ties go to the even neighbour, 2^1024): its 309 decimal digits.
 const F64_OVERFLOW_DIGITS: &str = "179769313486231580793728971405303415079934132710037826936173778980444968292764750946649017977587207096330286416692887910946555547851940402630657488671505820681908902000708383676273854845817711531764475730270069855571366959622842914819860834936475292719074168444365510704342711559699508093042880177904174497792";
 
+/// A valid JSON number's exact value as `±0.D × 10^e`, `D` its significant digits (no leading or
+/// trailing zeros), read in place from the text. Zero is `D` empty, `e` 0 and not negative (so
+/// `-0` equals `0`).
+struct Decimal<'a> {
+    negative: bool,
+    /// The mantissa's digits without the point: integer part, then fraction.
+    int_part: &'a [u8],
+    frac_part: &'a [u8],
+    /// `D` is `len` digits from index `start` of `int_part ++ frac_part`.
+    start: usize,
+    len: usize,
+    e: i64,
+}
+
+impl<'a> Decimal<'a> {
+    fn of(text: &'a str) -> Self {
+        let unsigned = text.strip_prefix('-');
+        let negative = unsigned.is_some();
+        let unsigned = unsigned.unwrap_or(text);
+        let (mantissa, exponent) = unsigned.split_once(['e', 'E']).unwrap_or((unsigned, ""));
+        let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        let (int_part, frac_part) = (int_part.as_bytes(), frac_part.as_bytes());
+        let all = || int_part.iter().chain(frac_part);
+        let total = int_part.len() + frac_part.len();
+        let Some(start) = all().position(|&d| d != b'0') else {
+            return Self {
+                negative: false,
+                int_part,
+                frac_part,
+                start: 0,
+                len: 0,
+                e: 0,
+            };
+        };
+        let trailing_zeros = all().rev().take_while(|&&d| d == b'0').count();
+        let (negative_exp, exp_digits) = match exponent.strip_prefix('-') {
+            Some(digits) => (true, digits),
+            None => (false, exponent.strip_prefix('+').unwrap_or(exponent)),
+        };
+        let mut exp: i64 = 0;
+        for d in exp_digits.bytes() {
+            exp = exp.saturating_mul(10).saturating_add(i64::from(d - b'0'));
+        }
+        if negative_exp {
+            exp = -exp;
+        }
+        let int_len = i64::try_from(int_part.len()).unwrap_or(i64::MAX);
+        let lz = i64::try_from(start).unwrap_or(i64::MAX);
+        Self {
+            negative,
+            int_part,
+            frac_part,
+            start,
+            len: total - start - trailing_zeros,
+            e: int_len.saturating_sub(lz).saturating_add(exp),
+        }
+    }
+
+    /// Digit `i` of `D` as an ASCII byte; `b'0'` past its end.
+    fn digit(&self, i: usize) -> u8 {
+        if i >= self.len {
+            return b'0';
+        }
+        let i = self.start + i;
+        match self.int_part.get(i) {
+            Some(&d) => d,
+            None => self
+                .frac_part
+                .get(i - self.int_part.len())
+                .copied()
+                .unwrap_or(b'0'),
+        }
+    }
+}
+
+impl PartialEq for Decimal<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.negative == other.negative
+            && self.e == other.e
+            && self.len == other.len
+            && (0..self.len).all(|i| self.digit(i) == other.digit(i))
+    }
+}
+
+/// The integer part of the JSON number `text` (valid syntax), clamped to `0..=u32::MAX`. For the
+/// shortest text of an `f64` (what `JSON.stringify` writes) this is exactly
+/// `f64.clamp(0, u32::MAX) as u32` (WebIDL `unsigned long` without `[EnforceRange]`, fraction cut).
+pub(crate) fn clamp_to_u32(text: &str) -> u32 {
+    let d = Decimal::of(text);
+    if d.negative || d.e <= 0 {
+        return 0; // negative, zero, or below 1
+    }
+    if d.e > 10 {
+        return u32::MAX; // at least 10^10
+    }
+    // The first `e` digits (at most 10, zeros past the end) are the integer part.
+    let mut n: u64 = 0;
+    for i in 0..d.e.unsigned_abs() {
+        let i = usize::try_from(i).unwrap_or(usize::MAX);
+        n = n * 10 + u64::from(d.digit(i) - b'0');
+    }
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
 /// `true` if the JSON number `text` (valid syntax) would round to ±infinity as an `f64`, decided on
-/// the digits alone: with the value written as `0.D × 10^e` (`D` without leading zeros), below
-/// `e = 309` it is finite, above it is not, and at 309 `D` is compared with
-/// [`F64_OVERFLOW_DIGITS`].
+/// the digits alone: with the value written as `0.D × 10^e` ([`Decimal`]), below `e = 309` it is
+/// finite, above it is not, and at 309 `D` is compared with [`F64_OVERFLOW_DIGITS`].
 fn float_overflows(text: &str) -> bool {
-    let unsigned = text.strip_prefix('-').unwrap_or(text);
-    let (mantissa, exponent) = unsigned.split_once(['e', 'E']).unwrap_or((unsigned, ""));
-    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits = || int_part.bytes().chain(frac_part.bytes());
-    let Some(leading_zeros) = digits().position(|d| d != b'0') else {
+    let d = Decimal::of(text);
+    if d.len == 0 {
         return false; // zero
-    };
-    let (negative_exp, exp_digits) = match exponent.strip_prefix('-') {
-        Some(digits) => (true, digits),
-        None => (false, exponent.strip_prefix('+').unwrap_or(exponent)),
-    };
-    let mut exp: i64 = 0;
-    for d in exp_digits.bytes() {
-        exp = exp.saturating_mul(10).saturating_add(i64::from(d - b'0'));
     }
-    if negative_exp {
-        exp = -exp;
-    }
-    let int_len = i64::try_from(int_part.len()).unwrap_or(i64::MAX);
-    let lz = i64::try_from(leading_zeros).unwrap_or(i64::MAX);
-    let e = int_len.saturating_sub(lz).saturating_add(exp);
-    match e.cmp(&309) {
+    match d.e.cmp(&309) {
         std::cmp::Ordering::Less => false,
         std::cmp::Ordering::Greater => true,
+        // At or above the halfway point (ties go to 2^1024). Both have no leading zeros and the
+        // same length scale, so padding the shorter with zeros compares the values.
         std::cmp::Ordering::Equal => {
-            let mut ours = digits().skip(leading_zeros);
-            let mut limit = F64_OVERFLOW_DIGITS.bytes();
-            loop {
-                match (ours.next(), limit.next()) {
-                    (None, None) => return true, // exactly the halfway point
-                    (a, b) => {
-                        let (a, b) = (a.unwrap_or(b'0'), b.unwrap_or(b'0'));
-                        if a != b {
-                            return a > b;
-                        }
-                        // Past both ends only zeros remain: equal, and handled above.
-                    }
-                }
-            }
+            let limit = F64_OVERFLOW_DIGITS.as_bytes();
+            let len = d.len.max(limit.len());
+            (0..len)
+                .map(|i| d.digit(i).cmp(&limit.get(i).copied().unwrap_or(b'0')))
+                .find(|o| o.is_ne())
+                .is_none_or(std::cmp::Ordering::is_gt)
         }
     }
 }
@@ -1504,6 +1640,7 @@ mod tests {
                 Ok(v) => {
                     assert!(finite, "{text}");
                     assert_eq!(v.to_json_string(), *text);
+                    #[cfg(not(target_family = "wasm"))] // as_f64 is not built for wasm
                     if v.as_u64().is_none() && v.as_i64().is_none() {
                         assert_eq!(v.as_f64(), text.parse::<f64>().ok());
                     }
@@ -1513,6 +1650,55 @@ mod tests {
         }
         assert_eq!(parse("1.0").unwrap(), parse("1.00").unwrap());
         assert_ne!(parse("1.0").unwrap(), parse("1.5").unwrap());
+    }
+
+    #[test]
+    fn floats_compare_as_exact_decimals() {
+        // Equal exactly when their f64 values are, for up to 16 significant digits.
+        let texts = [
+            "1.0",
+            "1.00",
+            "1.5",
+            "0.15e1",
+            "15e-1",
+            "150e-2",
+            "-1.5",
+            "-0.0",
+            "0.0",
+            "0e5",
+            "-0e-5",
+            "1e2",
+            "100.0",
+            "1.0e2",
+            "0.001",
+            "1e-3",
+            "10e-4",
+            "0.0010",
+            "12.34",
+            "1234e-2",
+            "1.7976931348623157e308",
+            "17976931348623157e292",
+            "-2.5e-300",
+            "-25e-301",
+        ];
+        for a in texts {
+            for b in texts {
+                let (fa, fb) = (a.parse::<f64>().unwrap(), b.parse::<f64>().unwrap());
+                assert_eq!(parse(a).unwrap() == parse(b).unwrap(), fa == fb, "{a} {b}");
+            }
+        }
+        // Beyond f64's precision the decimals still differ (f64 would call these equal).
+        assert_ne!(parse("0.1").unwrap(), parse("0.10000000000000001").unwrap());
+    }
+
+    #[test]
+    fn sort_by_key_keeps_the_last_of_a_repeated_key() {
+        let Value::Object(mut o) = parse(r#"{"b":1,"a":{"z":1,"y":2},"b":2,"":0,"a":3}"#).unwrap()
+        else {
+            panic!("not an object");
+        };
+        o.sort_by_key();
+        assert_eq!(Value::Object(o).to_json_string(), r#"{"":0,"a":3,"b":2}"#);
     }
 
     #[test]
@@ -1527,6 +1713,7 @@ mod tests {
         let a = v.as_array().unwrap();
         assert_eq!(a[0].as_u64(), Some(u64::MAX));
         assert_eq!(a[1].as_i64(), Some(i64::MIN));
+        #[cfg(not(target_family = "wasm"))] // as_f64 is not built for wasm
         assert_eq!(a[2].as_f64(), Some(1.5));
         assert_eq!(a[2].as_u64(), None);
         assert_eq!(

@@ -23,6 +23,7 @@ pub mod fuzzing;
 #[cfg(feature = "host")]
 pub mod host;
 pub mod json;
+pub mod keyset;
 pub mod options;
 pub mod origin;
 pub mod passkey;

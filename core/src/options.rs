@@ -11,7 +11,7 @@
 //! `user.id`) is checked by the ceremony in [`crate::client`], which also reports `TypeError`.
 
 use crate::error::WebAuthnError;
-use crate::json::{self, JsonError, Object, Value};
+use crate::json::{self, FirstError, JsonError, Object, Value};
 
 /// The only [credential type](https://www.w3.org/TR/webauthn-3/#enumdef-publickeycredentialtype).
 pub const PUBLIC_KEY: &str = "public-key";
@@ -61,54 +61,9 @@ fn lenient_u32(o: &Object, key: &str) -> Option<u32> {
         return Some(u32::try_from(u).unwrap_or(u32::MAX));
     }
     match v {
-        Value::Number(_) => Some(clamp_decimal_to_u32(&v.to_json_string())),
+        Value::Number(_) => Some(json::clamp_to_u32(&v.to_json_string())),
         _ => None,
     }
-}
-
-/// The integer part of the JSON number `text`, clamped to `0..=u32::MAX`. For the shortest text
-/// of an `f64` (what `JSON.stringify` writes) this is exactly `f64.clamp(0, u32::MAX) as u32`.
-fn clamp_decimal_to_u32(text: &str) -> u32 {
-    if text.starts_with('-') {
-        return 0;
-    }
-    // `split_once`/`strip_prefix`, not indexing: see `json::Parser::slice`.
-    let (mantissa, exponent) = text.split_once(['e', 'E']).unwrap_or((text, ""));
-    let (int_part, frac_part) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    let digits: Vec<u8> = int_part.bytes().chain(frac_part.bytes()).collect();
-    if digits.iter().all(|&d| d == b'0') {
-        return 0;
-    }
-    let (negative_exp, exp_digits) = match exponent.strip_prefix('-') {
-        Some(digits) => (true, digits),
-        None => (false, exponent.strip_prefix('+').unwrap_or(exponent)),
-    };
-    let mut exp: i64 = 0;
-    for d in exp_digits.bytes() {
-        exp = exp
-            .saturating_mul(10)
-            .saturating_add(i64::from(d.wrapping_sub(b'0')));
-    }
-    if negative_exp {
-        exp = -exp;
-    }
-    // The decimal point sits after `point` digits.
-    let point = i64::try_from(int_part.len())
-        .unwrap_or(i64::MAX)
-        .saturating_add(exp);
-    let mut n: u64 = 0;
-    let mut i: usize = 0;
-    // Ends: leading zeros are bounded by the text, and after a non-zero digit n passes u32::MAX
-    // within 10 more.
-    while i64::try_from(i).unwrap_or(i64::MAX) < point {
-        let d = digits.get(i).copied().unwrap_or(b'0');
-        n = n * 10 + u64::from(d.wrapping_sub(b'0'));
-        if n > u64::from(u32::MAX) {
-            return u32::MAX;
-        }
-        i += 1;
-    }
-    u32::try_from(n).unwrap_or(u32::MAX)
 }
 
 /// A `sequence<PublicKeyCredentialDescriptorJSON>` member with a default (paths like
@@ -136,7 +91,7 @@ fn descriptors_json(list: &[PublicKeyCredentialDescriptorJSON]) -> Value {
 }
 
 /// [`PublicKeyCredentialRpEntity`](https://www.w3.org/TR/webauthn-3/#dictdef-publickeycredentialrpentity).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PublicKeyCredentialRpEntity {
     /// `id`: the [RP ID](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialrpentity-id);
     /// defaults to the caller's effective domain.
@@ -151,10 +106,12 @@ impl PublicKeyCredentialRpEntity {
     /// # Errors
     /// `Missing` / `WrongType` naming the member.
     pub fn from_json(o: &Object) -> Result<Self, JsonError> {
-        Ok(Self {
-            id: opt_string(o, "id")?,
-            name: req_string(o, "name")?,
-        })
+        let mut e = FirstError::default();
+        let rp = Self {
+            id: e.take(opt_string(o, "id")),
+            name: e.take(req_string(o, "name")),
+        };
+        e.finish(rp)
     }
 
     /// The JSON object (`id` omitted when `None`).
@@ -167,7 +124,7 @@ impl PublicKeyCredentialRpEntity {
 }
 
 /// [`PublicKeyCredentialUserEntityJSON`](https://www.w3.org/TR/webauthn-3/#dictdef-publickeycredentialuserentityjson).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PublicKeyCredentialUserEntityJSON {
     /// `id`: the [user handle](https://www.w3.org/TR/webauthn-3/#dom-publickeycredentialuserentity-id), base64url.
     pub id: String,
@@ -183,11 +140,13 @@ impl PublicKeyCredentialUserEntityJSON {
     /// # Errors
     /// `Missing` / `WrongType` naming the member.
     pub fn from_json(o: &Object) -> Result<Self, JsonError> {
-        Ok(Self {
-            id: req_string(o, "id")?,
-            name: req_string(o, "name")?,
-            display_name: req_string(o, "displayName")?,
-        })
+        let mut e = FirstError::default();
+        let user = Self {
+            id: e.take(req_string(o, "id")),
+            name: e.take(req_string(o, "name")),
+            display_name: e.take(req_string(o, "displayName")),
+        };
+        e.finish(user)
     }
 
     /// The JSON object.
@@ -249,15 +208,19 @@ impl PublicKeyCredentialDescriptorJSON {
     /// # Errors
     /// `Missing` / `WrongType` naming the member (`transports[1]` …).
     pub fn from_json(o: &Object) -> Result<Self, JsonError> {
-        let transports = match o.opt_array("transports")? {
-            Some(items) => Some(json::strings(items).map_err(|e| e.within("transports"))?),
-            None => None,
-        };
-        Ok(Self {
-            type_: req_string(o, "type")?,
-            id: req_string(o, "id")?,
+        // `transports` first, then the others ([`FirstError`]).
+        let mut e = FirstError::default();
+        let transports = e.take(o.opt_array("transports").and_then(|items| {
+            items
+                .map(|items| json::strings(items).map_err(|e| e.within("transports")))
+                .transpose()
+        }));
+        let descriptor = Self {
+            type_: e.take(req_string(o, "type")),
+            id: e.take(req_string(o, "id")),
             transports,
-        })
+        };
+        e.finish(descriptor)
     }
 
     /// The JSON object (`transports` omitted when `None`).
@@ -330,13 +293,15 @@ impl AuthenticatorSelectionCriteria {
     /// # Errors
     /// `WrongType` naming the member.
     pub fn from_json(o: &Object) -> Result<Self, JsonError> {
-        let require_resident_key = o.default_false("requireResidentKey")?;
-        Ok(Self {
-            authenticator_attachment: opt_string(o, "authenticatorAttachment")?,
-            resident_key: opt_string(o, "residentKey")?,
+        let mut e = FirstError::default();
+        let require_resident_key = e.take(o.default_false("requireResidentKey"));
+        let criteria = Self {
+            authenticator_attachment: e.take(opt_string(o, "authenticatorAttachment")),
+            resident_key: e.take(opt_string(o, "residentKey")),
             require_resident_key,
-            user_verification: opt_string(o, "userVerification")?,
-        })
+            user_verification: e.take(opt_string(o, "userVerification")),
+        };
+        e.finish(criteria)
     }
 
     /// The JSON object (`None` members omitted).
@@ -408,45 +373,43 @@ impl PublicKeyCredentialCreationOptionsJSON {
     /// `Missing` / `WrongType` naming the member path (`user.name`, `excludeCredentials[2].id`).
     pub fn from_json(v: &Value) -> Result<Self, JsonError> {
         let o = v.expect_object("publicKey")?;
-        // Members are read in the IDL declaration order: with several problems, the one named is
-        // always the same.
-        let rp = PublicKeyCredentialRpEntity::from_json(o.req_object("rp")?)
-            .map_err(|e| e.within("rp"))?;
-        let user = PublicKeyCredentialUserEntityJSON::from_json(o.req_object("user")?)
-            .map_err(|e| e.within("user"))?;
-        let challenge = req_string(o, "challenge")?;
-        let pub_key_cred_params = o
-            .req_array("pubKeyCredParams")?
-            .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let key = "pubKeyCredParams";
-                PublicKeyCredentialParameters::from_json(dict_item(p, key, i)?)
-                    .map_err(|e| e.within(&format!("{key}[{i}]")))
-            })
-            .collect::<Result<_, _>>()?;
-        let timeout = lenient_u32(o, "timeout");
-        let exclude_credentials = descriptors_member(o, "excludeCredentials")?;
-        let authenticator_selection = match o.opt_object("authenticatorSelection")? {
-            Some(s) => Some(
-                AuthenticatorSelectionCriteria::from_json(s)
-                    .map_err(|e| e.within("authenticatorSelection"))?,
-            ),
-            None => None,
+        // Members are read in the IDL declaration order and the first problem is the one named
+        // ([`FirstError`]: one drop path for the partly read options, wasm size).
+        let mut e = FirstError::default();
+        let options = Self {
+            rp: e.take(o.req_object("rp").and_then(|rp| {
+                PublicKeyCredentialRpEntity::from_json(rp).map_err(|e| e.within("rp"))
+            })),
+            user: e.take(o.req_object("user").and_then(|user| {
+                PublicKeyCredentialUserEntityJSON::from_json(user).map_err(|e| e.within("user"))
+            })),
+            challenge: e.take(req_string(o, "challenge")),
+            pub_key_cred_params: e.take(o.req_array("pubKeyCredParams").and_then(|params| {
+                params
+                    .iter()
+                    .enumerate()
+                    .map(|(i, p)| {
+                        let key = "pubKeyCredParams";
+                        PublicKeyCredentialParameters::from_json(dict_item(p, key, i)?)
+                            .map_err(|e| e.within(&format!("{key}[{i}]")))
+                    })
+                    .collect()
+            })),
+            timeout: lenient_u32(o, "timeout"),
+            exclude_credentials: e.take(descriptors_member(o, "excludeCredentials")),
+            authenticator_selection: e.take(o.opt_object("authenticatorSelection").and_then(|s| {
+                s.map(|s| {
+                    AuthenticatorSelectionCriteria::from_json(s)
+                        .map_err(|e| e.within("authenticatorSelection"))
+                })
+                .transpose()
+            })),
+            hints: e.take(string_seq_member(o, "hints")),
+            attestation: e.take(opt_string(o, "attestation")),
+            attestation_formats: e.take(string_seq_member(o, "attestationFormats")),
+            extensions: e.take(o.opt_object("extensions")).cloned(),
         };
-        Ok(Self {
-            rp,
-            user,
-            challenge,
-            pub_key_cred_params,
-            timeout,
-            exclude_credentials,
-            authenticator_selection,
-            hints: string_seq_member(o, "hints")?,
-            attestation: opt_string(o, "attestation")?,
-            attestation_formats: string_seq_member(o, "attestationFormats")?,
-            extensions: o.opt_object("extensions")?.cloned(),
-        })
+        e.finish(options)
     }
 
     /// The JSON object, members in the dictionary's order (`None` members omitted).
@@ -518,15 +481,17 @@ impl PublicKeyCredentialRequestOptionsJSON {
     /// `Missing` / `WrongType` naming the member path (`allowCredentials[0].id`).
     pub fn from_json(v: &Value) -> Result<Self, JsonError> {
         let o = v.expect_object("publicKey")?;
-        Ok(Self {
-            challenge: req_string(o, "challenge")?,
+        let mut e = FirstError::default();
+        let options = Self {
+            challenge: e.take(req_string(o, "challenge")),
             timeout: lenient_u32(o, "timeout"),
-            rp_id: opt_string(o, "rpId")?,
-            allow_credentials: descriptors_member(o, "allowCredentials")?,
-            user_verification: opt_string(o, "userVerification")?,
-            hints: string_seq_member(o, "hints")?,
-            extensions: o.opt_object("extensions")?.cloned(),
-        })
+            rp_id: e.take(opt_string(o, "rpId")),
+            allow_credentials: e.take(descriptors_member(o, "allowCredentials")),
+            user_verification: e.take(opt_string(o, "userVerification")),
+            hints: e.take(string_seq_member(o, "hints")),
+            extensions: e.take(o.opt_object("extensions")).cloned(),
+        };
+        e.finish(options)
     }
 
     /// The JSON object, members in the dictionary's order (`None` members omitted).
@@ -963,7 +928,7 @@ mod tests {
                 if text.parse::<u64>().is_ok() || text.parse::<i64>().is_ok() {
                     continue; // integers take the exact path
                 }
-                assert_eq!(clamp_decimal_to_u32(&text), expected, "{text}");
+                assert_eq!(json::clamp_to_u32(&text), expected, "{text}");
             }
         }
         for (text, expected) in [
@@ -973,7 +938,7 @@ mod tests {
             ("12.5e-1", 1),
             ("-0", 0),
         ] {
-            assert_eq!(clamp_decimal_to_u32(text), expected, "{text}");
+            assert_eq!(json::clamp_to_u32(text), expected, "{text}");
         }
     }
 

@@ -13,7 +13,7 @@
 use crate::b64url;
 use crate::cose::ES256;
 use crate::crypto::{CryptoError, PrivateKey};
-use crate::json::{self, JsonError, Value};
+use crate::json::{self, FirstError, JsonError, Value};
 use thiserror::Error;
 use zeroize::{Zeroize, Zeroizing};
 
@@ -100,7 +100,7 @@ impl std::fmt::Debug for Passkey {
 
 /// A secret string (the base64url PKCS#8 private key inside a record): zeroized on drop,
 /// redacted in `Debug`, serialized as a plain JSON string.
-#[derive(Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq, Default)]
 pub struct SecretString(String);
 
 impl SecretString {
@@ -131,7 +131,7 @@ impl std::fmt::Debug for SecretString {
 
 /// The stored JSON form of a [`Passkey`], format version 1. Member order is the order written
 /// ([`PasskeyRecord::write_json`]); [`PasskeyRecord::from_json`] reads it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct PasskeyRecord {
     /// Format version, `1`.
     pub v: u32,
@@ -288,27 +288,35 @@ impl PasskeyRecord {
         }
         let [v, credential_id, rp_id, rp_name, user_handle, user_name, user_display_name, label, alg, private_key, created, last_used, sign_count] =
             m;
-        Ok(Self {
-            private_key: SecretString(string(private_key, "privateKey")?),
-            v: int_u32(v, "v")?,
-            credential_id: string(credential_id, "credentialId")?,
-            rp_id: string(rp_id, "rpId")?,
-            rp_name: string(rp_name, "rpName")?,
-            user_handle: string(user_handle, "userHandle")?,
-            user_name: string(user_name, "userName")?,
-            user_display_name: string(user_display_name, "userDisplayName")?,
-            label: optional(label)
-                .map(|l| string(Some(l), "label"))
-                .transpose()?,
-            alg: required(alg, "alg")?
-                .as_i64()
-                .ok_or_else(|| wrong("alg", "an integer"))?,
-            created: int_u64(created, "created")?,
-            last_used: optional(last_used)
-                .map(|l| int_u64(Some(l), "lastUsed"))
-                .transpose()?,
-            sign_count: int_u32(sign_count, "signCount")?,
-        })
+        // Built whole, the first error kept ([`FirstError`]): one drop path (wasm size).
+        let mut e = FirstError::default();
+        let record = Self {
+            private_key: SecretString(e.take(string(private_key, "privateKey"))),
+            v: e.take(int_u32(v, "v")),
+            credential_id: e.take(string(credential_id, "credentialId")),
+            rp_id: e.take(string(rp_id, "rpId")),
+            rp_name: e.take(string(rp_name, "rpName")),
+            user_handle: e.take(string(user_handle, "userHandle")),
+            user_name: e.take(string(user_name, "userName")),
+            user_display_name: e.take(string(user_display_name, "userDisplayName")),
+            label: e.take(
+                optional(label)
+                    .map(|l| string(Some(l), "label"))
+                    .transpose(),
+            ),
+            alg: e.take(
+                required(alg, "alg")
+                    .and_then(|a| a.as_i64().ok_or_else(|| wrong("alg", "an integer"))),
+            ),
+            created: e.take(int_u64(created, "created")),
+            last_used: e.take(
+                optional(last_used)
+                    .map(|l| int_u64(Some(l), "lastUsed"))
+                    .transpose(),
+            ),
+            sign_count: e.take(int_u32(sign_count, "signCount")),
+        };
+        e.finish(record)
     }
 }
 

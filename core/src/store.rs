@@ -3,8 +3,9 @@
 //! in-memory implementation indexed by RP ID, and [`StoreWrite`], the journal entries the caller
 //! persists (`storage.local` in the extension, docs/design.md).
 
+use crate::keyset::KeySet;
 use crate::passkey::{Passkey, PasskeyRecord, MAX_CREDENTIAL_ID_LEN};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use thiserror::Error;
 
 /// A store refused an operation.
@@ -46,13 +47,9 @@ pub struct MemoryStore {
     /// pointers, no hash map code is linked at all (about 5.6 KB less wasm, issue 6); a lookup
     /// stays O(log n).
     by_id: BTreeMap<Vec<u8>, Box<Passkey>>,
-    /// Boxed sets: every B-tree map in the wasm holds one pointer per value, so the B-tree node
-    /// code is linked once (wasm size, issue 6; see `vault::Opened::entry_of`).
-    #[allow(
-        clippy::box_collection,
-        reason = "one B-tree copy in the wasm: every B-tree value is a pointer"
-    )]
-    by_rp_id: BTreeMap<String, Box<BTreeSet<Vec<u8>>>>,
+    /// Boxed [`KeySet`]s: every B-tree map in the wasm holds one pointer per value, so the B-tree
+    /// node code is linked once (wasm size, issue 6; see `vault::Opened::entry_of`).
+    by_rp_id: BTreeMap<String, Box<KeySet<Vec<u8>>>>,
 }
 
 impl MemoryStore {

@@ -11,7 +11,23 @@ use wasm_bindgen::prelude::*;
 
 mod session;
 
+/// The global allocator in the wasm module: Talc (its WebAssembly configuration, growing the
+/// memory as needed) instead of the standard library's dlmalloc: about 6.8 KB less wasm (issue 6),
+/// no measurable change in speed (README "Benchmarks"; docs/design.md "Collections and sorting in
+/// the wasm (size)").
+#[cfg(all(not(target_feature = "atomics"), target_family = "wasm"))]
+#[global_allocator]
+static TALC: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 pub use session::Session;
+
+#[wasm_bindgen]
+extern "C" {
+    /// `Date.now()`, imported directly: js-sys (for this one function) linked its futures and
+    /// closure shims into the module (about 3 KB of wasm, issue 6).
+    #[wasm_bindgen(js_namespace = Date, js_name = now)]
+    fn date_now() -> f64;
+}
 
 /// Wall-clock time from `Date.now()`.
 #[derive(Debug, Clone, Copy, Default)]
@@ -19,7 +35,7 @@ pub struct JsClock;
 
 impl Clock for JsClock {
     fn now_ms(&self) -> u64 {
-        let now = js_sys::Date::now();
+        let now = date_now();
         if now.is_finite() && now > 0.0 {
             // Milliseconds since the epoch fit in u64 for the next few hundred million years.
             now as u64

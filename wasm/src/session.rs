@@ -8,6 +8,7 @@ use latchkey_core::client::{request_rp_id, CallerContext, Consent, Latchkey as C
 use latchkey_core::clock::Clock;
 use latchkey_core::error::{error_json, WebAuthnError};
 use latchkey_core::json::{self, JsonError, Object, Value};
+use latchkey_core::keyset::KeySet;
 use latchkey_core::options::{parse_creation_options, parse_request_options};
 use latchkey_core::passkey::Passkey;
 use latchkey_core::rng::Rng;
@@ -17,7 +18,6 @@ use latchkey_core::vault::keys::{Argon2Params, Kek, Pin};
 use latchkey_core::vault::{
     unlock_delay_ms, Commit, Vault, VaultError, VaultState, MAX_LABEL_CHARS,
 };
-use std::collections::BTreeSet;
 
 /// The members of an object the service worker built: each of `known` at most once (a repeated
 /// one is an error, as serde's derive had it), and, when `only_known`, nothing else.
@@ -167,7 +167,7 @@ pub struct Session<R: Rng, C: Clock> {
     /// Credential ids whose record in memory is ahead of storage in metadata only (a get's
     /// `lastUsed`; `signCount` stays 0, so nothing a relying party checks is deferred). They are
     /// sealed by [`Session::flush_metadata`], or ride along in the next real commit.
-    metadata_pending: BTreeSet<Vec<u8>>,
+    metadata_pending: KeySet<Vec<u8>>,
 }
 
 impl<R: Rng, C: Clock> Session<R, C> {
@@ -176,7 +176,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
         Self {
             core: Core::new(MemoryStore::new(), rng, clock),
             vault: Vault::load(&Object::new()),
-            metadata_pending: BTreeSet::new(),
+            metadata_pending: KeySet::new(),
         }
     }
 
@@ -555,30 +555,36 @@ impl<R: Rng, C: Clock> Session<R, C> {
         if let Err(e) = self.require_unlocked().and_then(|()| self.open_all()) {
             return envelope(Err(e));
         }
-        let live = self.core.store.all().into_iter().map(|p| PasskeySummary {
-            credential_id: b64url::encode(&p.credential_id),
-            rp_id: &p.rp_id,
-            rp_name: &p.rp_name,
-            user_name: &p.user_name,
-            user_display_name: &p.user_display_name,
-            label: p.label.as_deref(),
-            created: p.created_ms,
-            last_used: p.last_used_ms,
-            deleted_at: None,
-        });
-        let deleted = self.vault.deleted().into_iter().map(|d| PasskeySummary {
-            credential_id: d.credential_id.clone(),
-            rp_id: &d.rp_id,
-            rp_name: &d.rp_name,
-            user_name: &d.user_name,
-            user_display_name: &d.user_display_name,
-            label: d.label.as_deref(),
-            created: d.created,
-            last_used: d.last_used,
-            deleted_at: Some(d.deleted_at),
-        });
-        let mut all: Vec<PasskeySummary<'_>> = live.chain(deleted).collect();
-        // The shared sort (latchkey_core::sort): one copy of the standard sort in the wasm.
+        let live = self.core.store.all();
+        let deleted = self.vault.deleted();
+        let mut all: Vec<PasskeySummary<'_>> = Vec::with_capacity(live.len() + deleted.len());
+        for p in live {
+            all.push(PasskeySummary {
+                credential_id: b64url::encode(&p.credential_id),
+                rp_id: &p.rp_id,
+                rp_name: &p.rp_name,
+                user_name: &p.user_name,
+                user_display_name: &p.user_display_name,
+                label: p.label.as_deref(),
+                created: p.created_ms,
+                last_used: p.last_used_ms,
+                deleted_at: None,
+            });
+        }
+        for d in deleted {
+            all.push(PasskeySummary {
+                credential_id: d.credential_id.clone(),
+                rp_id: &d.rp_id,
+                rp_name: &d.rp_name,
+                user_name: &d.user_name,
+                user_display_name: &d.user_display_name,
+                label: d.label.as_deref(),
+                created: d.created,
+                last_used: d.last_used,
+                deleted_at: Some(d.deleted_at),
+            });
+        }
+        // The shared sort (latchkey_core::sort): one small sort in the wasm.
         sort::sort_by(&mut all, |a, b| {
             a.rp_id.cmp(b.rp_id).then(a.user_name.cmp(b.user_name))
         });
@@ -733,19 +739,20 @@ fn envelope(result: Result<Value, Fail>) -> String {
 }
 
 /// `value` with every object's members sorted by key, a repeated key kept once (the last).
-fn sort_keys(value: Value) -> Value {
+fn sort_keys(mut value: Value) -> Value {
+    sort_keys_in_place(&mut value);
+    value
+}
+
+/// [`sort_keys`] in place (no copy of the members).
+fn sort_keys_in_place(value: &mut Value) {
     match value {
         Value::Object(o) => {
-            let mut members: Vec<(String, Value)> =
-                o.into_iter().map(|(k, v)| (k, sort_keys(v))).collect();
-            // Reversed, a stable sort and a dedup keep the last of a repeated key.
-            members.reverse();
-            sort::sort_by(&mut members, |a, b| a.0.cmp(&b.0)); // the shared sort (wasm size)
-            members.dedup_by(|later, kept| later.0 == kept.0);
-            Value::Object(members.into_iter().collect())
+            o.sort_by_key(); // the shared sort (wasm size)
+            o.values_mut().for_each(sort_keys_in_place);
         }
-        Value::Array(items) => Value::Array(items.into_iter().map(sort_keys).collect()),
-        other => other,
+        Value::Array(items) => items.iter_mut().for_each(sort_keys_in_place),
+        _ => {}
     }
 }
 

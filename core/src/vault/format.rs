@@ -11,7 +11,7 @@
 use super::keys::{Argon2Params, Kek, Pin, VaultKey, KEY_LEN, NONCE_LEN, TAG_LEN};
 use super::VaultError;
 use crate::b64url;
-use crate::json::{self, JsonError, Object, Quoted, Value};
+use crate::json::{self, FirstError, JsonError, Object, Quoted, Value};
 use crate::passkey::{int_u64, optional, repeated, required, string, wrong, PasskeyRecord};
 use crate::rng::Rng;
 
@@ -43,7 +43,7 @@ pub struct VaultHeader {
 }
 
 /// A nonce and ciphertext (with tag), base64url.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Sealed {
     /// 12-byte AES-GCM nonce.
     pub nonce: String,
@@ -110,7 +110,7 @@ fn os_wrap_aad(vault_id: &str, key_id: &str) -> Vec<u8> {
 }
 
 /// Argon2id parameters and salt.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct KdfSpec {
     /// `"argon2id"`.
     pub alg: String,
@@ -142,10 +142,12 @@ impl Sealed {
     /// [`JsonError`] naming the member.
     pub fn from_json(value: &Value) -> Result<Self, JsonError> {
         let o = value.expect_object("value")?;
-        Ok(Self {
-            nonce: o.req_str("nonce")?.to_owned(),
-            ct: o.req_str("ct")?.to_owned(),
-        })
+        let mut e = FirstError::default();
+        let sealed = Self {
+            nonce: e.take(o.req_str("nonce")).to_owned(),
+            ct: e.take(o.req_str("ct")).to_owned(),
+        };
+        e.finish(sealed)
     }
 }
 
@@ -182,14 +184,16 @@ impl KdfSpec {
     /// [`JsonError`] naming the member.
     pub fn from_json(value: &Value) -> Result<Self, JsonError> {
         let o = value.expect_object("value")?;
-        Ok(Self {
-            alg: o.req_str("alg")?.to_owned(),
-            version: o.req_u32("version")?,
-            memory_kib: o.req_u32("memoryKiB")?,
-            iterations: o.req_u32("iterations")?,
-            parallelism: o.req_u32("parallelism")?,
-            salt: o.req_str("salt")?.to_owned(),
-        })
+        let mut e = FirstError::default();
+        let kdf = Self {
+            alg: e.take(o.req_str("alg")).to_owned(),
+            version: e.take(o.req_u32("version")),
+            memory_kib: e.take(o.req_u32("memoryKiB")),
+            iterations: e.take(o.req_u32("iterations")),
+            parallelism: e.take(o.req_u32("parallelism")),
+            salt: e.take(o.req_str("salt")).to_owned(),
+        };
+        e.finish(kdf)
     }
 }
 
@@ -210,12 +214,19 @@ impl PinMethod {
     /// [`JsonError`] naming the member.
     pub fn from_json(value: &Value) -> Result<Self, JsonError> {
         let o = value.expect_object("value")?;
-        Ok(Self {
-            type_: o.req_str("type")?.to_owned(),
-            kdf: KdfSpec::from_json(o.req("kdf")?).map_err(|e| at("kdf", e))?,
-            wrapped_key: Sealed::from_json(o.req("wrappedKey")?)
-                .map_err(|e| at("wrappedKey", e))?,
-        })
+        let mut e = FirstError::default();
+        let method = Self {
+            type_: e.take(o.req_str("type")).to_owned(),
+            kdf: e.take(
+                o.req("kdf")
+                    .and_then(|k| KdfSpec::from_json(k).map_err(|e| at("kdf", e))),
+            ),
+            wrapped_key: e.take(
+                o.req("wrappedKey")
+                    .and_then(|w| Sealed::from_json(w).map_err(|e| at("wrappedKey", e))),
+            ),
+        };
+        e.finish(method)
     }
 }
 
@@ -236,12 +247,16 @@ impl OsMethod {
     /// [`JsonError`] naming the member.
     pub fn from_json(value: &Value) -> Result<Self, JsonError> {
         let o = value.expect_object("value")?;
-        Ok(Self {
-            type_: o.req_str("type")?.to_owned(),
-            key_id: o.req_str("keyId")?.to_owned(),
-            wrapped_key: Sealed::from_json(o.req("wrappedKey")?)
-                .map_err(|e| at("wrappedKey", e))?,
-        })
+        let mut e = FirstError::default();
+        let method = Self {
+            type_: e.take(o.req_str("type")).to_owned(),
+            key_id: e.take(o.req_str("keyId")).to_owned(),
+            wrapped_key: e.take(
+                o.req("wrappedKey")
+                    .and_then(|w| Sealed::from_json(w).map_err(|e| at("wrappedKey", e))),
+            ),
+        };
+        e.finish(method)
     }
 }
 
@@ -437,20 +452,29 @@ impl VaultHeader {
     /// [`JsonError`] naming the member (`unlock[1].kdf.salt`).
     pub fn from_json(value: &Value) -> Result<Self, JsonError> {
         let o = value.expect_object("value")?;
-        let unlock = o
-            .req_array("unlock")?
-            .iter()
-            .enumerate()
-            .map(|(i, m)| UnlockMethod::from_json(m).map_err(|e| at(&format!("unlock[{i}]"), e)))
-            .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self {
-            format: o.req_str("format")?.to_owned(),
-            v: o.req_u32("v")?,
-            vault_id: o.req_str("vaultId")?.to_owned(),
-            created: o.req_u64("created")?,
-            key_check: Sealed::from_json(o.req("keyCheck")?).map_err(|e| at("keyCheck", e))?,
+        // `unlock` first, then the others in order; the first problem is the one named.
+        let mut e = FirstError::default();
+        let unlock = e.take(o.req_array("unlock").and_then(|methods| {
+            methods
+                .iter()
+                .enumerate()
+                .map(|(i, m)| {
+                    UnlockMethod::from_json(m).map_err(|e| at(&format!("unlock[{i}]"), e))
+                })
+                .collect()
+        }));
+        let header = Self {
+            format: e.take(o.req_str("format")).to_owned(),
+            v: e.take(o.req_u32("v")),
+            vault_id: e.take(o.req_str("vaultId")).to_owned(),
+            created: e.take(o.req_u64("created")),
+            key_check: e.take(
+                o.req("keyCheck")
+                    .and_then(|k| Sealed::from_json(k).map_err(|e| at("keyCheck", e))),
+            ),
             unlock,
-        })
+        };
+        e.finish(header)
     }
 
     /// The header as stored: `{"format","v","vaultId","created","keyCheck","unlock"}`.
@@ -680,16 +704,19 @@ impl EnvelopeMembers {
                 "absent (an envelope has only v, id, nonce, ct, rp)",
             )));
         }
+        let mut e = FirstError::default();
         let entry = EncryptedEntry {
             v: VAULT_VERSION,
-            id: string(self.id, "id").map_err(damaged)?,
-            nonce: string(self.nonce, "nonce").map_err(damaged)?,
-            ct: string(self.ct, "ct").map_err(damaged)?,
-            rp: optional(self.rp)
-                .map(|rp| string(Some(rp), "rp"))
-                .transpose()
-                .map_err(damaged)?,
+            id: e.take(string(self.id, "id")),
+            nonce: e.take(string(self.nonce, "nonce")),
+            ct: e.take(string(self.ct, "ct")),
+            rp: e.take(
+                optional(self.rp)
+                    .map(|rp| string(Some(rp), "rp"))
+                    .transpose(),
+            ),
         };
+        let entry = e.finish(entry).map_err(damaged)?;
         if entry.id != expected_id {
             return Err(VaultError::Tampered(
                 "the entry id does not match its storage key".into(),
@@ -856,19 +883,24 @@ impl EntryPayload {
             *slot = Some(value);
             Ok(())
         })?;
-        let record = match required(record, "record")? {
-            record @ Value::Object(_) => {
-                PasskeyRecord::from_json_once(record).map_err(|e| e.within("record"))?
+        // `record` first, then the others ([`FirstError`]: one drop path, wasm size).
+        let mut e = FirstError::default();
+        let record = e.take(required(record, "record").and_then(|record| match record {
+            Value::Object(_) => {
+                PasskeyRecord::from_json_once(record).map_err(|e| e.within("record"))
             }
-            _ => return Err(wrong("record", "an object")),
-        };
-        Ok(Self {
-            kind: string(kind, "kind")?,
-            deleted_at: optional(deleted_at)
-                .map(|d| int_u64(Some(d), "deletedAt"))
-                .transpose()?,
+            _ => Err(wrong("record", "an object")),
+        }));
+        let payload = Self {
+            kind: e.take(string(kind, "kind")),
+            deleted_at: e.take(
+                optional(deleted_at)
+                    .map(|d| int_u64(Some(d), "deletedAt"))
+                    .transpose(),
+            ),
             record,
-        })
+        };
+        e.finish(payload)
     }
 }
 

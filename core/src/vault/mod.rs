@@ -15,12 +15,13 @@ pub mod keys;
 
 use crate::b64url;
 use crate::json::{self, JsonError, Object, Value};
+use crate::keyset::KeySet;
 use crate::passkey::{Passkey, PasskeyRecord};
 use crate::rng::Rng;
 use crate::store::StoreWrite;
 use format::{random_id, EncryptedEntry, EntryPayload, VaultHeader};
 use keys::{Argon2Params, Kek, Pin, RpTagKey, VaultKey};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use thiserror::Error;
 
 /// Storage key of the header.
@@ -281,7 +282,7 @@ struct Opened {
     tags: RpTagKey,
     /// Entry ids not opened yet (the unlock left them to a request for their site or to the
     /// background verification); empty once everything is verified.
-    unopened: BTreeSet<String>,
+    unopened: KeySet<String>,
     /// Lookup tags already requested ([`Vault::open_rp`]): none of their entries is left unopened.
     requested: Vec<String>,
     /// Storage changes found by opening entries lazily (repairs, tag rewrites, trash purges), not
@@ -1174,7 +1175,7 @@ impl Opened {
             tags: key.rp_tag_key(&vault_id),
             key,
             vault_id,
-            unopened: BTreeSet::new(),
+            unopened: KeySet::new(),
             requested: Vec::new(),
             pending: Commit::default(),
             pending_slots: Vec::new(),
