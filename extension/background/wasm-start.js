@@ -1,10 +1,14 @@
-// The wasm core's compile, started the moment the background starts (docs/design.md "Service worker
-// behaviour", cold start). sw.js imports this module first, so in the bundle it runs before every
-// other module: the file read and the compile (off the main thread in both browsers) overlap the
-// rest of the background's start-up, the message's delivery and the settings read, instead of
-// starting at the first vault use. Only the compile happens here; instantiating (the core's memory
-// and state) waits for a vault use (vault.js `ready`). A wake-up that never uses the vault (an
-// alarm, a site-status question) costs the compile's CPU time on a helper thread and nothing else.
+// The wasm core's compile, started as early as it pays (docs/design.md "Service worker behaviour",
+// cold start). sw.js imports this module first, so in the bundle it runs before every other module.
+// In Firefox's background page the compile starts at once: the file read and the compile (helper
+// threads) overlap the rest of the page's start-up and the ~5–10 ms Firefox takes to deliver the
+// waking event, instead of starting at the first vault use. In Chromium's service worker it starts
+// at the first vault use, as before: there a compile started during the script's evaluation delayed
+// the event's dispatch by about as much as it saved (cold-start marks, README "Benchmarks"), and
+// Chromium's compile is short (~2 ms after a ~4.5 ms read). Only the compile happens here;
+// instantiating (the core's memory and state) waits for a vault use (vault.js `ready`). A wake-up
+// that never uses the vault (the auto-lock alarm, a site-status question) costs Firefox the
+// compile's CPU time on a helper thread and nothing else.
 
 const WASM_URL = new URL("../../pkg/latchkey_wasm_bg.wasm", import.meta.url).href;
 
@@ -34,10 +38,12 @@ function start() {
   });
   return p;
 }
-start();
+const inServiceWorker = typeof ServiceWorkerGlobalScope === "function" && globalThis instanceof ServiceWorkerGlobalScope;
+if (!inServiceWorker) start();
 
 /**
- * The compiled module: the one started with the background, or a new attempt if that one failed.
+ * The compiled module: the one started with the background (Firefox), else a new compile (the first
+ * use in Chromium, or after a failed attempt).
  * @returns {Promise<WebAssembly.Module>}
  */
 export const compiledWasm = () => started ?? start();
