@@ -8,12 +8,12 @@
 //
 // Contracts: docs/design.md. The origin always comes from the browser's `sender`, never from the
 // message. Listeners for wake-up events are registered synchronously at the top level (a woken
-// worker must find them at once). The wasm module's compile starts first (wasm-start.js); its
-// instance and the vault are loaded on first use.
+// worker must find them at once). In Firefox the wasm module's compile starts first
+// (wasm-start.js); the instance and the vault are loaded on first use.
 //
 // Never log PINs, keys, options, records, responses or storage contents.
 
-// First: the wasm core's compile starts before anything else runs (wasm-start.js).
+// First: in Firefox the wasm core's compile starts before anything else runs (wasm-start.js).
 import "./wasm-start.js";
 import { api } from "../shared/browser.js";
 import { answerError, answerVaultError, parseMessage } from "../shared/messages.js";

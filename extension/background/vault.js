@@ -10,7 +10,7 @@
 import { api, sendMessage } from "../shared/browser.js";
 import { AUTO_LOCK_MINUTES, MAX_EXCLUDED_SITES, UV_POLICIES, isOrigin, vaultChangedMessage } from "../shared/messages.js";
 import init, { Latchkey } from "../../pkg/latchkey_wasm.js";
-import { compiledWasm } from "./wasm-start.js";
+import { takeEarlyWasm } from "./wasm-start.js";
 
 export const SETTINGS_DEFAULTS = Object.freeze({
   autoLockMinutes: 15,
@@ -176,8 +176,11 @@ async function ready() {
   // A first load (or a reload) reads storage while the wasm module is fetched and compiled.
   const snapshot = stale ? readSnapshot() : null;
   if (!wasmReady) {
-    // Compiled since the background started (wasm-start.js); instantiated here, at the first use.
-    wasmReady = compiledWasm().then((module) => init({ module_or_path: module })).catch((e) => {
+    // Firefox: compiled since the background started (wasm-start.js), instantiated here; else (or
+    // if that compile failed) the glue fetches, compiles and instantiates it now.
+    const load = () => init({ module_or_path: api.runtime.getURL("pkg/latchkey_wasm_bg.wasm") });
+    const early = takeEarlyWasm();
+    wasmReady = (early ? early.then((module) => init({ module_or_path: module }), load) : load()).catch((e) => {
       wasmReady = null;
       throw e;
     });

@@ -1,14 +1,13 @@
-// The wasm core's compile, started as early as it pays (docs/design.md "Service worker behaviour",
-// cold start). sw.js imports this module first, so in the bundle it runs before every other module.
-// In Firefox's background page the compile starts at once: the file read and the compile (helper
-// threads) overlap the rest of the page's start-up and the ~5–10 ms Firefox takes to deliver the
-// waking event, instead of starting at the first vault use. In Chromium's service worker it starts
-// at the first vault use, as before: there a compile started during the script's evaluation delayed
-// the event's dispatch by about as much as it saved (cold-start marks, README "Benchmarks"), and
-// Chromium's compile is short (~2 ms after a ~4.5 ms read). Only the compile happens here;
-// instantiating (the core's memory and state) waits for a vault use (vault.js `ready`). A wake-up
-// that never uses the vault (the auto-lock alarm, a site-status question) costs Firefox the
-// compile's CPU time on a helper thread and nothing else.
+// Firefox: the wasm core's compile, started with the background (docs/design.md "Service worker
+// behaviour", cold start). sw.js imports this module first, so in the bundle it runs before every
+// other module: in Firefox's background page the file read and the compile (helper threads) overlap
+// the rest of the page's start-up and the 5–10 ms Firefox takes to deliver the waking event, instead
+// of starting at the first vault use. Chromium's service worker loads the wasm at the first vault
+// use, as before (vault.js `ready`): there a compile started while the script was evaluated delayed
+// the event's dispatch by about what it saved (cold-start marks, README "Benchmarks"), and its
+// compile is short (~2 ms after a ~4.5 ms read). Only the compile happens here; instantiating (the
+// core's memory and state) waits for a vault use. A wake-up that never uses the vault (the auto-lock
+// alarm, a site-status question) costs Firefox the compile's CPU time and nothing else.
 
 const WASM_URL = new URL("../../pkg/latchkey_wasm_bg.wasm", import.meta.url).href;
 
@@ -27,23 +26,19 @@ async function compile() {
   return WebAssembly.compile(await response.arrayBuffer());
 }
 
-/** @type {Promise<WebAssembly.Module> | null} */
-let started = null;
-function start() {
-  const p = compile();
-  started = p;
-  // A failure surfaces at the next use, which starts a new attempt.
-  p.catch(() => {
-    if (started === p) started = null;
-  });
-  return p;
-}
 const inServiceWorker = typeof ServiceWorkerGlobalScope === "function" && globalThis instanceof ServiceWorkerGlobalScope;
-if (!inServiceWorker) start();
+/** @type {Promise<WebAssembly.Module> | null} */
+let early = inServiceWorker ? null : compile();
+early?.catch(() => {}); // on a failure the first use loads the wasm itself
 
 /**
- * The compiled module: the one started with the background (Firefox), else a new compile (the first
- * use in Chromium, or after a failed attempt).
- * @returns {Promise<WebAssembly.Module>}
+ * The compile started with the background (Firefox), handed out once; null in Chromium's service
+ * worker and after it was taken: vault.js then loads the wasm itself (the wasm-bindgen glue's
+ * instantiateStreaming, as before), as it does when the early compile failed.
+ * @returns {Promise<WebAssembly.Module> | null}
  */
-export const compiledWasm = () => started ?? start();
+export function takeEarlyWasm() {
+  const p = early;
+  early = null;
+  return p;
+}
