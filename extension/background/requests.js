@@ -269,15 +269,16 @@ export function onWindowRemoved(windowId) {
 
 // A frame that navigates (or reloads) ends its pending requests, and a top-level navigation ends
 // every request of the tab (its subframes are gone too): the prompt closes and no late answer is
-// left waiting for a page that no longer exists. Registered here, at the worker's top level.
-api.webNavigation?.onCommitted.addListener((d) => {
+// left waiting for a page that no longer exists. webNavigation.onCommitted listener, added by
+// sw.js with the first request (only this life's requests can end).
+export function onNavigationCommitted(d) {
   for (const request of [...requests.values()]) {
     if (request.tabId !== d.tabId) continue;
     if (d.frameId === 0 || request.key.startsWith(`${d.tabId}/${d.frameId}/`)) {
       finishRequest(request, answerError("NotAllowedError", "The page navigated away."));
     }
   }
-});
+}
 
 /**
  * The relay port these requests came on closed: their frame is gone (navigated, its <iframe>

@@ -7,11 +7,14 @@
 //   hostflow.js  the helper app at the prompt (verify, OS unlock, OS authenticator) and OS unlock on/off
 //
 // Contracts: docs/design.md. The origin always comes from the browser's `sender`, never from the
-// message. Listeners are registered synchronously at the top level (a woken worker must find them
-// at once); the wasm module and the vault are loaded lazily on first use.
+// message. Listeners for wake-up events are registered synchronously at the top level (a woken
+// worker must find them at once). In Firefox the wasm module's compile starts first
+// (wasm-start.js); the instance and the vault are loaded on first use.
 //
 // Never log PINs, keys, options, records, responses or storage contents.
 
+// First: in Firefox the wasm core's compile starts before anything else runs (wasm-start.js).
+import "./wasm-start.js";
 import { api } from "../shared/browser.js";
 import { answerError, answerVaultError, parseMessage } from "../shared/messages.js";
 import { TEST_FLAVOR } from "../../flavor.js";
@@ -30,6 +33,7 @@ import {
   handlePromptPin,
   handleWebAuthn,
   endRequests,
+  onNavigationCommitted,
   onTabRemoved,
   onWindowRemoved,
   senderOrigin,
@@ -60,6 +64,20 @@ function answerPage(promise, sendResponse) {
   );
 }
 
+// Closed windows and tabs and frames that navigate matter only to this life's requests (their
+// prompt windows, their pages), so these listeners are added with the first request (before it is
+// kept or its prompt opens), not at the top level: a closed tab or window or any page load never
+// wakes the background for nothing (both browsers wake it for top-level listeners), and a cold
+// start does not set up those three APIs (~2–3 ms of Firefox's start-up).
+let watching = false;
+function watchPages() {
+  if (watching) return;
+  watching = true;
+  api.windows?.onRemoved.addListener(onWindowRemoved);
+  api.tabs?.onRemoved.addListener(onTabRemoved);
+  api.webNavigation?.onCommitted.addListener(onNavigationCommitted);
+}
+
 /**
  * Handles one message (from runtime.onMessage or a relay's port). Returns true when `sendResponse`
  * will be called later, false when it was called already or no answer is given.
@@ -79,6 +97,7 @@ function route(message, sender, sendResponse, port = null) {
   switch (msg.type) {
     case "webauthn":
       if (!isContentScript(sender)) return false;
+      watchPages();
       handleWebAuthn(msg, sender, sendResponse, port);
       return true;
     case "abort":
@@ -168,7 +187,10 @@ api.storage.onChanged.addListener(onStorageChanged);
 // whenever they change.
 const wantsProxy = (s) => s.proxyMode === true && s.enabled !== false;
 listenProxy({
-  onRequest: (kind, requestId, origin, sameOrigin, options) => handleProxyRequest(kind, requestId, origin, sameOrigin, options),
+  onRequest: (kind, requestId, origin, sameOrigin, options) => {
+    watchPages();
+    return handleProxyRequest(kind, requestId, origin, sameOrigin, options);
+  },
   onCanceled: handleProxyCanceled,
   isUvpaa: () => ensureSettings().then(() => currentSettings().enabled),
 });
@@ -177,8 +199,6 @@ api.storage.onChanged.addListener((changes, area) => {
   if (area === "local" && changes.settings) syncProxy(wantsProxy(sanitizeSettings(changes.settings.newValue)));
 });
 api.alarms?.onAlarm.addListener(onAlarm);
-api.windows?.onRemoved.addListener(onWindowRemoved);
-api.tabs?.onRemoved.addListener(onTabRemoved);
 
 // First run (normal flavor): the options page creates the vault.
 api.runtime.onInstalled.addListener((details) => {

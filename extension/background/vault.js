@@ -10,6 +10,7 @@
 import { api, sendMessage } from "../shared/browser.js";
 import { AUTO_LOCK_MINUTES, MAX_EXCLUDED_SITES, UV_POLICIES, isOrigin, vaultChangedMessage } from "../shared/messages.js";
 import init, { Latchkey } from "../../pkg/latchkey_wasm.js";
+import { takeEarlyWasm } from "./wasm-start.js";
 
 export const SETTINGS_DEFAULTS = Object.freeze({
   autoLockMinutes: 15,
@@ -193,7 +194,11 @@ async function ready() {
   // A first load (or a reload) reads storage while the wasm module is fetched and compiled.
   const snapshot = stale ? readSnapshot() : null;
   if (!wasmReady) {
-    wasmReady = init({ module_or_path: api.runtime.getURL("pkg/latchkey_wasm_bg.wasm") }).catch((e) => {
+    // Firefox: compiled since the background started (wasm-start.js), instantiated here; else (or
+    // if that compile failed) the glue fetches, compiles and instantiates it now.
+    const load = () => init({ module_or_path: api.runtime.getURL("pkg/latchkey_wasm_bg.wasm") });
+    const early = takeEarlyWasm();
+    wasmReady = (early ? early.then((module) => init({ module_or_path: module }), load) : load()).catch((e) => {
       wasmReady = null;
       throw e;
     });
@@ -205,7 +210,7 @@ async function ready() {
       if (!snapshot) stale = true;
     }
   } catch (e) {
-    snapshot?.catch(() => {});
+    snapshot?.local.catch(() => {});
     stale = true;
     console.error("Latchkey: the authenticator could not be loaded:", e && e.message);
     throw new Failure("UnknownError", "Latchkey's authenticator could not be loaded.");
@@ -217,28 +222,33 @@ async function ready() {
 }
 
 /**
- * Starts reading all of storage.local for a reload. Changes that arrive after this point mark the
- * core stale again (so the next use reloads once more).
+ * Starts reading all of storage.local for a reload, and storage.session's session in parallel (a
+ * locked vault is reopened with it; reading both at once saves a storage round trip at a cold
+ * start). Changes that arrive after this point mark the core stale again (so the next use reloads
+ * once more).
+ * @returns {{local: Promise<Record<string, unknown>>, session: Promise<Record<string, unknown>>}}
  */
 function readSnapshot() {
   stale = false;
   unlocked = false;
   stopVerification();
   ownWrites.clear();
-  return api.storage.local.get(null);
+  const session = api.storage.session.get(SESSION_KEYS);
+  session.catch(() => {}); // only a locked vault waits for it (restoreSession)
+  return { local: api.storage.local.get(null), session };
 }
 
 /** Reads all of storage.local into the core, then reopens the session if there is one. */
 async function reload(snapshot = readSnapshot()) {
   try {
-    const all = await snapshot;
+    const all = await snapshot.local;
     settings = sanitizeSettings(all[SETTINGS_KEY]);
     const status = unwrap(lk.load(JSON.stringify(all)));
     if (Array.isArray(status.damaged) && status.damaged.length > 0) {
       console.warn(`Latchkey: ${status.damaged.length} stored item(s) could not be read.`); // count only
     }
     if (status.state === "unlocked") unlocked = true;
-    else if (status.state === "locked") await restoreSession();
+    else if (status.state === "locked") await restoreSession(snapshot.session);
     else await endSession();
   } catch (e) {
     stale = true;
@@ -246,9 +256,9 @@ async function reload(snapshot = readSnapshot()) {
   }
 }
 
-/** Unlocks with storage.session's key unless auto-lock has expired (cold start needs no PIN). */
-async function restoreSession() {
-  const s = await api.storage.session.get(SESSION_KEYS);
+/** Unlocks with storage.session's key (`session`: its read, started with the snapshot's) unless auto-lock has expired (cold start needs no PIN). */
+async function restoreSession(session) {
+  const s = await session;
   if (typeof s.vaultKey !== "string") return;
   const last = typeof s.lastActivity === "number" ? s.lastActivity : 0;
   if (expired(Math.max(last, lastActivity))) {
