@@ -27,6 +27,7 @@ import {
   currentSettings,
   ensureSettings,
   metadataChanged,
+  precomputeSoon,
   retryAfterMs,
   serves,
   setBusyCheck,
@@ -646,7 +647,7 @@ async function complete(request, outcome) {
       metadataChanged();
     }
     broadcastChanged();
-    setTimeout(() => current.precompute(), 0); // the next create/get's scalar multiplications, off its path
+    precomputeSoon();
   });
 }
 

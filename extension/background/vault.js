@@ -286,6 +286,7 @@ async function restoreSession(session) {
   cleanupLater(result.commit);
   syncAlarm();
   startVerification();
+  precomputeSoon();
 }
 
 function storageFailure(e) {
@@ -556,6 +557,15 @@ async function pinAttempt(current, attempt) {
   return result;
 }
 
+/**
+ * The next create/get's scalar multiplications (its signature nonce, a create's key pair), computed
+ * off the request path: after an answer and after an unlock (docs/design.md "Precomputed nonces").
+ * A few hundred µs when the core's pool is empty; nothing when it is full or the vault is locked.
+ */
+export function precomputeSoon() {
+  setTimeout(() => lk?.precompute(), 0);
+}
+
 // ---- vault operations (each inside `withVault`) -------------------------------------------------
 
 export async function createVault(current, pin) {
@@ -564,6 +574,7 @@ export async function createVault(current, pin) {
   await startSession(r.sessionKey);
   if ((await readFailures()).count > 0) await api.storage.local.remove(FAILURES_KEY).catch(() => {});
   cleanupLater(r.commit);
+  precomputeSoon();
   broadcastChanged();
 }
 
@@ -574,6 +585,7 @@ export async function unlockWithPin(current, pin, { limit = true } = {}) {
   await commitChanges(r.commit);
   await startSession(r.sessionKey);
   cleanupLater(r.commit);
+  precomputeSoon();
   broadcastChanged();
 }
 
@@ -587,6 +599,7 @@ export async function unlockWithOsKey(current, keyId, key) {
   await commitChanges(r.commit);
   if (vaultState(current) === "unlocked" && !unlocked) await startSession(r.sessionKey);
   cleanupLater(r.commit);
+  precomputeSoon();
   broadcastChanged();
 }
 
