@@ -286,7 +286,7 @@ async function restoreSession(session) {
   cleanupLater(result.commit);
   syncAlarm();
   startVerification();
-  precomputeSoon();
+  // No precomputeSoon() here: a cold start's request is waiting, and its answer refills the pool.
 }
 
 function storageFailure(e) {
