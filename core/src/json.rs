@@ -909,48 +909,24 @@ pub fn parse_bytes(bytes: &[u8]) -> Result<Value, JsonError> {
 /// # Errors
 /// `Syntax`, `TooDeep`, or `WrongType` if the document is not an object.
 pub fn parse_object_raw(text: &str) -> Result<Vec<(String, &str)>, JsonError> {
-    let mut p = Parser {
-        s: text,
-        b: text.as_bytes(),
-        i: 0,
-    };
-    p.ws();
-    if p.peek() != Some(b'{') {
-        return Err(wrong("value", "an object"));
-    }
-    p.i += 1;
     let mut members = Vec::new();
-    p.ws();
-    if p.peek() == Some(b'}') {
-        p.i += 1;
-    } else {
-        loop {
-            p.ws();
-            let key = p.key()?;
-            p.ws();
-            let start = p.i;
-            p.skip_value(1)?;
-            members.push((key, p.slice(start..p.i)?));
-            p.ws();
-            if p.list_end(b'}')? {
-                break;
-            }
-        }
-    }
-    p.end()?;
+    walk_object(text, &mut |p| {
+        let key = p.key()?;
+        p.ws();
+        let start = p.i;
+        p.skip_value(1)?;
+        members.push((key, p.slice(start..p.i)?));
+        Ok(())
+    })?;
     Ok(members)
 }
 
-/// Parses a JSON text that must be an object, handing each member to `member` in document order
-/// as `(key, value)` without building the object: no member list, and no allocation for a key
-/// without escapes. For small forms read thousands of times (a vault's entry envelopes).
-///
-/// # Errors
-/// `Syntax`, `TooDeep`, `WrongType` if the document is not an object, or the first error
-/// `member` returns.
-pub fn parse_object_with(
-    text: &str,
-    member: &mut dyn FnMut(&str, Value) -> Result<(), JsonError>,
+/// The object walk [`parse_object_raw`] and [`parse_object_with`] share: `text` must be one
+/// object; `member` reads each member from its key on (whitespace before it is skipped), and the
+/// separators, the closing brace and the end of the text are checked here.
+fn walk_object<'a>(
+    text: &'a str,
+    member: &mut dyn FnMut(&mut Parser<'a>) -> Result<(), JsonError>,
 ) -> Result<(), JsonError> {
     let mut p = Parser {
         s: text,
@@ -968,32 +944,7 @@ pub fn parse_object_with(
     } else {
         loop {
             p.ws();
-            if p.peek() != Some(b'"') {
-                return p.err("expected a string key");
-            }
-            let quote = p.i;
-            p.skip_string()?;
-            let raw = p.slice(quote + 1..p.i - 1)?;
-            let unescaped;
-            let key = if raw.contains('\\') {
-                let mut k = Parser {
-                    s: text,
-                    b: text.as_bytes(),
-                    i: quote,
-                };
-                unescaped = k.string()?;
-                unescaped.as_str()
-            } else {
-                raw
-            };
-            p.ws();
-            if p.peek() != Some(b':') {
-                return p.err("expected ':'");
-            }
-            p.i += 1;
-            p.ws();
-            let value = p.value(1)?;
-            member(key, value)?;
+            member(&mut p)?;
             p.ws();
             if p.list_end(b'}')? {
                 break;
@@ -1001,6 +952,47 @@ pub fn parse_object_with(
         }
     }
     p.end()
+}
+
+/// Parses a JSON text that must be an object, handing each member to `member` in document order
+/// as `(key, value)` without building the object: no member list, and no allocation for a key
+/// without escapes. For small forms read thousands of times (a vault's entry envelopes).
+///
+/// # Errors
+/// `Syntax`, `TooDeep`, `WrongType` if the document is not an object, or the first error
+/// `member` returns.
+pub fn parse_object_with(
+    text: &str,
+    member: &mut dyn FnMut(&str, Value) -> Result<(), JsonError>,
+) -> Result<(), JsonError> {
+    walk_object(text, &mut |p| {
+        if p.peek() != Some(b'"') {
+            return p.err("expected a string key");
+        }
+        let quote = p.i;
+        p.skip_string()?;
+        let raw = p.slice(quote + 1..p.i - 1)?;
+        let unescaped;
+        let key = if raw.contains('\\') {
+            let mut k = Parser {
+                s: text,
+                b: text.as_bytes(),
+                i: quote,
+            };
+            unescaped = k.string()?;
+            unescaped.as_str()
+        } else {
+            raw
+        };
+        p.ws();
+        if p.peek() != Some(b':') {
+            return p.err("expected ':'");
+        }
+        p.i += 1;
+        p.ws();
+        let value = p.value(1)?;
+        member(key, value)
+    })
 }
 
 struct Parser<'a> {
