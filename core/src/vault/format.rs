@@ -163,6 +163,15 @@ fn at(path: &str, e: JsonError) -> JsonError {
     }
 }
 
+/// The required member `key` of `o`, read by `read`; its errors name the member path below `key`.
+fn nested<T>(
+    o: &Object,
+    key: &str,
+    read: fn(&Value) -> Result<T, JsonError>,
+) -> Result<T, JsonError> {
+    o.req(key).and_then(|v| read(v).map_err(|e| at(key, e)))
+}
+
 impl KdfSpec {
     /// `{"alg","version","memoryKiB","iterations","parallelism","salt"}`.
     #[must_use]
@@ -217,14 +226,8 @@ impl PinMethod {
         let mut e = FirstError::default();
         let method = Self {
             type_: e.take(o.req_str("type")).to_owned(),
-            kdf: e.take(
-                o.req("kdf")
-                    .and_then(|k| KdfSpec::from_json(k).map_err(|e| at("kdf", e))),
-            ),
-            wrapped_key: e.take(
-                o.req("wrappedKey")
-                    .and_then(|w| Sealed::from_json(w).map_err(|e| at("wrappedKey", e))),
-            ),
+            kdf: e.take(nested(o, "kdf", KdfSpec::from_json)),
+            wrapped_key: e.take(nested(o, "wrappedKey", Sealed::from_json)),
         };
         e.finish(method)
     }
@@ -251,10 +254,7 @@ impl OsMethod {
         let method = Self {
             type_: e.take(o.req_str("type")).to_owned(),
             key_id: e.take(o.req_str("keyId")).to_owned(),
-            wrapped_key: e.take(
-                o.req("wrappedKey")
-                    .and_then(|w| Sealed::from_json(w).map_err(|e| at("wrappedKey", e))),
-            ),
+            wrapped_key: e.take(nested(o, "wrappedKey", Sealed::from_json)),
         };
         e.finish(method)
     }
@@ -468,10 +468,7 @@ impl VaultHeader {
             v: e.take(o.req_u32("v")),
             vault_id: e.take(o.req_str("vaultId")).to_owned(),
             created: e.take(o.req_u64("created")),
-            key_check: e.take(
-                o.req("keyCheck")
-                    .and_then(|k| Sealed::from_json(k).map_err(|e| at("keyCheck", e))),
-            ),
+            key_check: e.take(nested(o, "keyCheck", Sealed::from_json)),
             unlock,
         };
         e.finish(header)
