@@ -32,7 +32,7 @@ const PARENT_ONLY = 2;
 const WILDCARD = 4;
 const NO_VALUE = 7;
 /** How many nodes get a one-byte pointer (64: 52.5 → 48.5 KB; 32 and 121 both do worse). */
-const HUBS = 64;
+const HUBS = Number(process.env.HUBS ?? 200);
 
 /** The list's rules as { name (ASCII, lower case), kind: "normal" | "exception" | "wildcard" }. */
 export function parseList(text) {
@@ -175,7 +175,7 @@ export function compile(values) {
     }
     arranged.set(n, { es, follow });
   });
-  // 5. Hubs: the HUBS nodes most pointed at get a one-byte pointer through a table of their offsets.
+  // 5. Hubs: the HUBS nodes most pointed at get their own target code (through a table of their offsets).
   const refs = new Map();
   for (const n of order) {
     const { es, follow } = arranged.get(n);
@@ -190,33 +190,130 @@ export function compile(values) {
     .slice(0, HUBS)
     .map(([n]) => n);
   const hubIndex = new Map(hubs.map((n, i) => [n, i]));
-  // 6. Encode; relative pointers are varints, so iterate until the offsets stop moving.
-  let offsets = new Map(order.map((n) => [n, 0]));
-  for (let round = 0; round < 100; round++) {
-    const bytes = [];
-    const next = new Map();
+  const relBase = NO_VALUE + hubs.length;
+  // 6. The symbols, in order. A node: its header `edges << 4 | follow << 3 | value` (code 0); per edge its
+  //    label, one symbol per character `code | last << 7` (code 1), then (but for a follow edge) its
+  //    target (code 2): a leaf's value, a hub, or `relBase + n` and the n - 1 low bits of the bit distance
+  //    from the target's first bit to the node (whose top bit, 1, is implied; n = 0: distance 0).
+  const symbols = (offsets, at) => {
+    const out = []; // [code, symbol, raw bit count, raw bits]
     for (const n of order) {
-      next.set(n, bytes.length);
       const { es, follow } = arranged.get(n);
-      bytes.push(...leb128(es.length * 16 + (follow ? 8 : 0) + n.value));
+      out.push([0, es.length * 16 + (follow ? 8 : 0) + n.value, 0, 0, n]);
       es.forEach(({ label, target }, i) => {
-        const codes = [...label].map((c) => c.charCodeAt(0));
-        codes[codes.length - 1] |= 0x80;
-        bytes.push(...codes);
+        [...label].forEach((c, k) => out.push([1, c.charCodeAt(0) | (k === label.length - 1 ? 0x80 : 0), 0, 0]));
         if (follow && i === es.length - 1) return;
-        if (isLeaf(target)) bytes.push(...leb128(target.value));
-        else if (hubIndex.has(target)) bytes.push(...leb128(NO_VALUE + hubIndex.get(target)));
-        else bytes.push(...leb128(Math.max(offsets.get(target) - bytes.length, 0) + NO_VALUE + hubs.length));
+        if (isLeaf(target)) out.push([2, target.value, 0, 0]);
+        else if (hubIndex.has(target)) out.push([2, NO_VALUE + hubIndex.get(target), 0, 0]);
+        else out.push([2, 0, 0, 0, null, target]); // filled in by the layout
       });
     }
-    if (order.every((n) => next.get(n) === offsets.get(n))) {
-      if (bytes.length > 0xffff) throw new Error("the DAFSA outgrew 16-bit hub offsets");
-      const table = hubs.flatMap((n) => [offsets.get(n) & 0xff, offsets.get(n) >> 8]);
-      return Uint8Array.from([hubs.length, ...table, ...bytes]);
+    return out;
+  };
+  const items = symbols();
+  const bitLength = (x) => (x === 0 ? 0 : 32 - Math.clz32(x));
+  // 7. Layout: pointer lengths depend on distances and code lengths on symbol counts; iterate both until
+  //    the offsets stop moving (every code also covers distance classes it does not use yet).
+  for (const refit of [20, 10, 30, 5, 40]) {
+    let lengths = [null, null, null];
+    let offsets = new Map(order.map((n) => [n, 0]));
+    const counts = () => [new Map(), new Map(), new Map()];
+    let stats = counts();
+    for (let round = 0; round < 200; round++) {
+      const next = new Map();
+      const seen = counts();
+      let bits = 0;
+      for (const it of items) {
+        if (it[4]) next.set(it[4], bits);
+        if (it[5]) {
+          const d = Math.max(offsets.get(it[5]) - bits, 0);
+          const n = bitLength(d);
+          it[1] = relBase + n;
+          it[2] = Math.max(n - 1, 0);
+          it[3] = n > 0 ? d - (1 << (n - 1)) : 0;
+        }
+        seen[it[0]].set(it[1], (seen[it[0]].get(it[1]) ?? 0) + 1);
+        bits += (lengths[it[0]]?.get(it[1]) ?? 8) + it[2];
+      }
+      const stable = lengths[0] && order.every((n) => next.get(n) === offsets.get(n));
+      if (stable && process.env.PSL_STATS) {
+        const per = [0, 0, 0, 0];
+        for (const it of items) { per[it[0]] += lengths[it[0]].get(it[1]); per[3] += it[2]; }
+        console.error("bytes: header", per[0] / 8, "label", per[1] / 8, "target", per[2] / 8, "raw", per[3] / 8, "rounds", round);
+      }
+      if (stable) return write(hubs.map((n) => offsets.get(n)), lengths, items, bits);
+      offsets = next;
+      // Re-fit the codes to the counts for the first rounds only, then let the offsets settle.
+      if (round < refit) {
+        for (let n = 0; n <= 24; n++) seen[2].set(relBase + n, (seen[2].get(relBase + n) ?? 0) + 1);
+        stats = seen;
+        lengths = stats.map(huffman);
+      }
     }
-    offsets = next;
   }
   throw new Error("the DAFSA layout did not converge");
+}
+
+/** Huffman code lengths (Map symbol → length) for counts (Map symbol → count); deterministic. */
+function huffman(counts) {
+  let nodes = [...counts].sort(([a], [b]) => a - b).map(([s, c], i) => ({ c, order: i, syms: [s] }));
+  const depth = new Map(nodes.flatMap((n) => n.syms.map((s) => [s, 0])));
+  let order = nodes.length;
+  if (nodes.length === 1) depth.set(nodes[0].syms[0], 1);
+  while (nodes.length > 1) {
+    nodes.sort((x, y) => x.c - y.c || x.order - y.order);
+    const [a, b] = nodes.splice(0, 2);
+    for (const s of [...a.syms, ...b.syms]) depth.set(s, depth.get(s) + 1);
+    nodes.push({ c: a.c + b.c, order: order++, syms: [...a.syms, ...b.syms] });
+  }
+  return depth;
+}
+
+/** Canonical codes: symbols sorted by (length, symbol) count up (as in zlib's puff). */
+function canonical(lengths) {
+  const sorted = [...lengths].sort(([a, x], [b, y]) => x - y || a - b);
+  const codes = new Map();
+  let code = 0;
+  let len = sorted[0][1];
+  for (const [s, l] of sorted) {
+    code <<= l - len;
+    len = l;
+    codes.set(s, code++);
+  }
+  return { sorted, codes };
+}
+
+function write(hubOffsets, lengths, items, totalBits) {
+  const out = [hubOffsets.length];
+  for (const o of hubOffsets) out.push(o & 0xff, (o >> 8) & 0xff, o >> 16);
+  if (totalBits >= 1 << 24) throw new Error("the DAFSA outgrew 24-bit hub offsets");
+  const tables = lengths.map(canonical);
+  tables.forEach(({ sorted }, t) => {
+    const max = sorted[sorted.length - 1][1];
+    const perLength = Array(max).fill(0);
+    for (const [, l] of sorted) perLength[l - 1]++;
+    const width = t === 0 ? 2 : 1; // header symbols are u16 LE, label and target symbols bytes
+    if (perLength.some((c) => c > 255) || sorted.some(([s]) => s >= 1 << (8 * width))) {
+      throw new Error("a code table outgrew its bytes");
+    }
+    out.push(max, ...perLength);
+    for (const [s] of sorted) out.push(...(width === 2 ? [s & 0xff, s >> 8] : [s]));
+  });
+  const bits = [];
+  const put = (value, n) => {
+    for (let i = n - 1; i >= 0; i--) bits.push((value >> i) & 1);
+  };
+  for (const it of items) {
+    put(tables[it[0]].codes.get(it[1]), lengths[it[0]].get(it[1]));
+    put(it[3], it[2]);
+  }
+  if (bits.length !== totalBits) throw new Error("the DAFSA layout is inconsistent");
+  for (let i = 0; i < bits.length; i += 8) {
+    let byte = 0;
+    for (let j = 0; j < 8; j++) byte |= (bits[i + j] ?? 0) << (7 - j);
+    out.push(byte);
+  }
+  return Uint8Array.from(out);
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

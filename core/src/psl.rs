@@ -18,24 +18,83 @@ const EXCEPTION: u8 = 1;
 const WILDCARD: u8 = 4;
 const NO_VALUE: u8 = 7;
 
-fn varint(data: &[u8], mut pos: usize) -> Option<(usize, usize)> {
-    let mut value = 0usize;
-    let mut shift = 0u32;
-    loop {
-        let byte = *data.get(pos)?;
-        pos += 1;
-        value |= usize::from(byte & 0x7f) << shift;
-        if byte & 0x80 == 0 {
-            return Some((value, pos));
+/// A reader of the automaton's bit stream (most significant bit of each byte first).
+struct Bits<'a> {
+    data: &'a [u8],
+    pos: usize,
+}
+
+impl Bits<'_> {
+    fn bit(&mut self) -> Option<usize> {
+        let byte = *self.data.get(self.pos >> 3)?;
+        let bit = (byte >> (7 - (self.pos & 7))) & 1;
+        self.pos += 1;
+        Some(usize::from(bit))
+    }
+
+    fn bits(&mut self, n: usize) -> Option<usize> {
+        let mut value = 0;
+        for _ in 0..n {
+            value = value << 1 | self.bit()?;
         }
-        shift += 7;
-        if shift > 21 {
-            return None;
-        }
+        Some(value)
     }
 }
 
-/// Where an edge leads: a node at an offset, or a leaf (a node with a value and no edges).
+/// A canonical Huffman code (as in [RFC 1951 §3.2.2](https://www.rfc-editor.org/rfc/rfc1951#section-3.2.2),
+/// decoded the way zlib's `puff` does): how many codes each length has, and the symbols by code.
+struct Code<'a> {
+    per_length: &'a [u8],
+    symbols: &'a [u8],
+    /// Bytes per symbol: 2 (u16 LE) or 1.
+    width: usize,
+}
+
+impl Code<'_> {
+    /// Reads `[max length, count per length 1..=max, the symbols (`width` bytes each, LE)]` at `at`;
+    /// returns the code and the offset after it.
+    fn read(data: &[u8], at: usize, width: usize) -> Option<(Code<'_>, usize)> {
+        let max = usize::from(*data.get(at)?);
+        let per_length = data.get(at + 1..at + 1 + max)?;
+        let count: usize = per_length.iter().map(|&c| usize::from(c)).sum();
+        let start = at + 1 + max;
+        let symbols = data.get(start..start + width * count)?;
+        Some((
+            Code {
+                per_length,
+                symbols,
+                width,
+            },
+            start + width * count,
+        ))
+    }
+
+    fn decode(&self, bits: &mut Bits<'_>) -> Option<usize> {
+        let (mut code, mut first, mut index) = (0, 0, 0);
+        for &count in self.per_length {
+            code |= bits.bit()?;
+            let count = usize::from(count);
+            if code < first + count {
+                let at = self.width * (index + code - first);
+                let high = if self.width == 2 {
+                    *self.symbols.get(at + 1)?
+                } else {
+                    0
+                };
+                return Some(usize::from(u16::from_le_bytes([
+                    *self.symbols.get(at)?,
+                    high,
+                ])));
+            }
+            index += count;
+            first = (first + count) << 1;
+            code <<= 1;
+        }
+        None
+    }
+}
+
+/// Where an edge leads: a node at a bit offset, or a leaf (a node with a value and no edges).
 enum Target {
     Node(usize),
     Leaf(u8),
@@ -44,63 +103,73 @@ enum Target {
 /// The value stored for `name` (a node of the list's trie), if it is one. Reads `name` backwards.
 fn lookup(dafsa: &[u8], name: &[u8]) -> Option<u8> {
     let hub_count = usize::from(*dafsa.first()?);
-    let hubs = dafsa.get(1..1 + 2 * hub_count)?;
-    let dafsa = dafsa.get(1 + 2 * hub_count..)?;
+    let hubs = dafsa.get(1..1 + 3 * hub_count)?;
+    let (headers, at) = Code::read(dafsa, 1 + 3 * hub_count, 2)?;
+    let (labels, at) = Code::read(dafsa, at, 1)?;
+    let (targets, at) = Code::read(dafsa, at, 1)?;
+    let mut bits = Bits {
+        data: dafsa.get(at..)?,
+        pos: 0,
+    };
+    let first_hub = usize::from(NO_VALUE);
+    let first_distance = first_hub + hub_count;
     let mut input = name.iter().copied().rev().peekable();
-    let mut pos = 0;
     loop {
-        let (header, mut p) = varint(dafsa, pos)?;
+        let header = headers.decode(&mut bits)?;
         let value = (header & 7) as u8;
         let follow = header & 8 != 0;
         let edges = header >> 4;
-        let Some(&c) = input.peek() else {
-            return (value != NO_VALUE).then_some(value);
+        let c = match input.peek() {
+            Some(&c) => usize::from(c),
+            None => return (value != NO_VALUE).then_some(value),
         };
         let mut found = None;
         for i in 0..edges {
-            let label = p;
-            while dafsa.get(p)? & 0x80 == 0 {
-                p += 1;
+            // The edges' first characters differ: only the edge starting with `c` can match.
+            let mut symbol = labels.decode(&mut bits)?;
+            let matched = symbol & 0x7f == c;
+            if matched {
+                input.next();
             }
-            p += 1;
+            while symbol & 0x80 == 0 {
+                symbol = labels.decode(&mut bits)?;
+                if matched && input.next().map(usize::from) != Some(symbol & 0x7f) {
+                    return None;
+                }
+            }
             let target = if follow && i + 1 == edges {
-                Target::Node(p)
+                Target::Node(bits.pos)
             } else {
-                let (t, next) = varint(dafsa, p)?;
-                let first_hub = usize::from(NO_VALUE);
-                let target = if t < first_hub {
+                let start = bits.pos;
+                let t = targets.decode(&mut bits)?;
+                if t < first_hub {
                     Target::Leaf(t as u8)
-                } else if t < first_hub + hub_count {
-                    let at = 2 * (t - first_hub);
-                    Target::Node(usize::from(u16::from_le_bytes([
-                        *hubs.get(at)?,
-                        *hubs.get(at + 1)?,
-                    ])))
+                } else if t < first_distance {
+                    let at = 3 * (t - first_hub);
+                    Target::Node(
+                        usize::from(*hubs.get(at)?)
+                            | usize::from(*hubs.get(at + 1)?) << 8
+                            | usize::from(*hubs.get(at + 2)?) << 16,
+                    )
                 } else {
-                    Target::Node(p + (t - first_hub - hub_count))
-                };
-                p = next;
-                target
+                    // `n` bits of distance, the top one (1) implied.
+                    let n = t - first_distance;
+                    let distance = if n == 0 {
+                        0
+                    } else {
+                        1 << (n - 1) | bits.bits(n - 1)?
+                    };
+                    Target::Node(start + distance)
+                }
             };
-            if dafsa.get(label)? & 0x7f == c {
-                found = Some((label, target));
+            if matched {
+                found = Some(target);
                 break;
             }
         }
-        let (mut at, target) = found?;
-        loop {
-            let byte = *dafsa.get(at)?;
-            if input.next() != Some(byte & 0x7f) {
-                return None;
-            }
-            at += 1;
-            if byte & 0x80 != 0 {
-                break;
-            }
-        }
-        match target {
+        match found? {
             Target::Leaf(v) => return input.peek().is_none().then_some(v),
-            Target::Node(next) => pos = next,
+            Target::Node(next) => bits.pos = next,
         }
     }
 }
