@@ -31,8 +31,12 @@ const EXCEPTION = 1;
 const PARENT_ONLY = 2;
 const WILDCARD = 4;
 const NO_VALUE = 7;
-/** How many nodes get a one-byte pointer (64: 52.5 → 48.5 KB; 32 and 121 both do worse). */
-const HUBS = Number(process.env.HUBS ?? 200);
+/**
+ * How many nodes get their own target symbol (a hub: its offset is in a table). With the byte format,
+ * 64 (52.5 → 48.5 KB); with the Huffman-coded one, 200 (160: +137 B, 220: +295 B; at most 224, the
+ * target symbols are bytes).
+ */
+const HUBS = 200;
 
 /** The list's rules as { name (ASCII, lower case), kind: "normal" | "exception" | "wildcard" }. */
 export function parseList(text) {
@@ -80,18 +84,6 @@ export function nodeValues(rules) {
     else node.type = NORMAL;
   }
   return new Map([...nodes].map(([n, v]) => [n, v.type | (v.wildcard ? WILDCARD : 0)]));
-}
-
-function leb128(x) {
-  const out = [];
-  for (;;) {
-    if (x < 0x80) {
-      out.push(x);
-      return out;
-    }
-    out.push((x & 0x7f) | 0x80);
-    x = Math.floor(x / 128);
-  }
 }
 
 /** The encoded DAFSA of { reversed name → value }. */
@@ -156,9 +148,17 @@ export function compile(values) {
   //    the pointer). A node's edge to the node laid out right after it is put last and left implicit.
   const order = [];
   const visited = new Set();
+  // Children with the largest subtrees (counted as trees) are visited first, so the small ones land
+  // right after their parent and most pointers stay short (37,649 → 37,149 B against name order).
+  const sizes = new Map();
+  const size = (n) => {
+    if (!sizes.has(n)) sizes.set(n, 1 + edges(n).reduce((sum, e) => sum + size(e.target), 0));
+    return sizes.get(n);
+  };
   const dfs = (n) => {
     visited.add(n);
-    for (const { target } of edges(n)) if (!isLeaf(target) && !visited.has(target)) dfs(target);
+    const es = [...edges(n)].sort((x, y) => size(y.target) - size(x.target));
+    for (const { target } of es) if (!isLeaf(target) && !visited.has(target)) dfs(target);
     order.push(n);
   };
   dfs(root);
@@ -191,21 +191,23 @@ export function compile(values) {
     .map(([n]) => n);
   const hubIndex = new Map(hubs.map((n, i) => [n, i]));
   const relBase = NO_VALUE + hubs.length;
-  // 6. The symbols, in order. A node: its header `edges << 4 | follow << 3 | value` (code 0); per edge its
-  //    label, one symbol per character `code | last << 7` (code 1), then (but for a follow edge) its
-  //    target (code 2): a leaf's value, a hub, or `relBase + n` and the n - 1 low bits of the bit distance
-  //    from the target's first bit to the node (whose top bit, 1, is implied; n = 0: distance 0).
-  const symbols = (offsets, at) => {
-    const out = []; // [code, symbol, raw bit count, raw bits]
+  // 6. The symbols, in order, each coded with one of four Huffman codes. A node: its header
+  //    `edges << 4 | follow << 3 | value` (code 0); per edge its label, one symbol per character
+  //    `ASCII | last << 7` (code 1 for the first character, code 2 for the others), then (but for a follow
+  //    edge) its target (code 3): a leaf's value, a hub, or `relBase + n` followed by the n - 1 low bits
+  //    of the bit distance from the target's first bit to the node (its top bit, 1, is implied; n = 0:
+  //    distance 0).
+  const symbols = () => {
+    const out = []; // [code, symbol, raw bit count, raw bits, node that starts here, pointer target]
     for (const n of order) {
       const { es, follow } = arranged.get(n);
       out.push([0, es.length * 16 + (follow ? 8 : 0) + n.value, 0, 0, n]);
       es.forEach(({ label, target }, i) => {
-        [...label].forEach((c, k) => out.push([1, c.charCodeAt(0) | (k === label.length - 1 ? 0x80 : 0), 0, 0]));
+        [...label].forEach((c, k) => out.push([k === 0 ? 1 : 2, c.charCodeAt(0) | (k === label.length - 1 ? 0x80 : 0), 0, 0]));
         if (follow && i === es.length - 1) return;
-        if (isLeaf(target)) out.push([2, target.value, 0, 0]);
-        else if (hubIndex.has(target)) out.push([2, NO_VALUE + hubIndex.get(target), 0, 0]);
-        else out.push([2, 0, 0, 0, null, target]); // filled in by the layout
+        if (isLeaf(target)) out.push([3, target.value, 0, 0]);
+        else if (hubIndex.has(target)) out.push([3, NO_VALUE + hubIndex.get(target), 0, 0]);
+        else out.push([3, 0, 0, 0, null, target]); // filled in by the layout
       });
     }
     return out;
@@ -215,9 +217,9 @@ export function compile(values) {
   // 7. Layout: pointer lengths depend on distances and code lengths on symbol counts; iterate both until
   //    the offsets stop moving (every code also covers distance classes it does not use yet).
   for (const refit of [20, 10, 30, 5, 40]) {
-    let lengths = [null, null, null];
+    let lengths = [null, null, null, null];
     let offsets = new Map(order.map((n) => [n, 0]));
-    const counts = () => [new Map(), new Map(), new Map()];
+    const counts = () => [new Map(), new Map(), new Map(), new Map()];
     let stats = counts();
     for (let round = 0; round < 200; round++) {
       const next = new Map();
@@ -236,16 +238,11 @@ export function compile(values) {
         bits += (lengths[it[0]]?.get(it[1]) ?? 8) + it[2];
       }
       const stable = lengths[0] && order.every((n) => next.get(n) === offsets.get(n));
-      if (stable && process.env.PSL_STATS) {
-        const per = [0, 0, 0, 0];
-        for (const it of items) { per[it[0]] += lengths[it[0]].get(it[1]); per[3] += it[2]; }
-        console.error("bytes: header", per[0] / 8, "label", per[1] / 8, "target", per[2] / 8, "raw", per[3] / 8, "rounds", round);
-      }
       if (stable) return write(hubs.map((n) => offsets.get(n)), lengths, items, bits);
       offsets = next;
       // Re-fit the codes to the counts for the first rounds only, then let the offsets settle.
       if (round < refit) {
-        for (let n = 0; n <= 24; n++) seen[2].set(relBase + n, (seen[2].get(relBase + n) ?? 0) + 1);
+        for (let n = 0; n <= 24; n++) seen[3].set(relBase + n, (seen[3].get(relBase + n) ?? 0) + 1);
         stats = seen;
         lengths = stats.map(huffman);
       }

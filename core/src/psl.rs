@@ -105,6 +105,7 @@ fn lookup(dafsa: &[u8], name: &[u8]) -> Option<u8> {
     let hub_count = usize::from(*dafsa.first()?);
     let hubs = dafsa.get(1..1 + 3 * hub_count)?;
     let (headers, at) = Code::read(dafsa, 1 + 3 * hub_count, 2)?;
+    let (firsts, at) = Code::read(dafsa, at, 1)?;
     let (labels, at) = Code::read(dafsa, at, 1)?;
     let (targets, at) = Code::read(dafsa, at, 1)?;
     let mut bits = Bits {
@@ -126,7 +127,7 @@ fn lookup(dafsa: &[u8], name: &[u8]) -> Option<u8> {
         let mut found = None;
         for i in 0..edges {
             // The edges' first characters differ: only the edge starting with `c` can match.
-            let mut symbol = labels.decode(&mut bits)?;
+            let mut symbol = firsts.decode(&mut bits)?;
             let matched = symbol & 0x7f == c;
             if matched {
                 input.next();
