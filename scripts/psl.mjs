@@ -194,9 +194,8 @@ export function compile(values) {
   // 6. The symbols, in order, each coded with one of four Huffman codes. A node: its header
   //    `edges << 4 | follow << 3 | value` (code 0); per edge its label, one symbol per character
   //    `ASCII | last << 7` (code 1 for the first character, code 2 for the others), then (but for a follow
-  //    edge) its target (code 3): a leaf's value, a hub, or `relBase + n` followed by the n - 1 low bits
-  //    of the bit distance from the target's first bit to the node (its top bit, 1, is implied; n = 0:
-  //    distance 0).
+  //    edge) its target (code 3): a leaf's value, a hub, or `relBase + n` followed by n bits b, for the
+  //    bit distance d from the target's first bit to the node: d + 1 = 1 << n | b.
   const symbols = () => {
     const out = []; // [code, symbol, raw bit count, raw bits, node that starts here, pointer target]
     for (const n of order) {
@@ -229,10 +228,10 @@ export function compile(values) {
         if (it[4]) next.set(it[4], bits);
         if (it[5]) {
           const d = Math.max(offsets.get(it[5]) - bits, 0);
-          const n = bitLength(d);
+          const n = bitLength(d + 1) - 1;
           it[1] = relBase + n;
-          it[2] = Math.max(n - 1, 0);
-          it[3] = n > 0 ? d - (1 << (n - 1)) : 0;
+          it[2] = n;
+          it[3] = d + 1 - (1 << n);
         }
         seen[it[0]].set(it[1], (seen[it[0]].get(it[1]) ?? 0) + 1);
         bits += (lengths[it[0]]?.get(it[1]) ?? 8) + it[2];
@@ -281,9 +280,9 @@ function canonical(lengths) {
 }
 
 function write(hubOffsets, lengths, items, totalBits) {
-  const out = [hubOffsets.length];
-  for (const o of hubOffsets) out.push(o & 0xff, (o >> 8) & 0xff, o >> 16);
-  if (totalBits >= 1 << 24) throw new Error("the DAFSA outgrew 24-bit hub offsets");
+  // The hub table: H, the width W of an offset in bits, then the H offsets as W-bit numbers.
+  const width = Math.max(1, ...hubOffsets.map((o) => 32 - Math.clz32(o)));
+  const out = [hubOffsets.length, width, ...packBits(hubOffsets.map((o) => [o, width]))];
   const tables = lengths.map(canonical);
   tables.forEach(({ sorted }, t) => {
     const max = sorted[sorted.length - 1][1];
@@ -296,21 +295,22 @@ function write(hubOffsets, lengths, items, totalBits) {
     out.push(max, ...perLength);
     for (const [s] of sorted) out.push(...(width === 2 ? [s & 0xff, s >> 8] : [s]));
   });
+  const fields = items.flatMap((it) => [[tables[it[0]].codes.get(it[1]), lengths[it[0]].get(it[1])], [it[3], it[2]]]);
+  if (fields.reduce((sum, [, n]) => sum + n, 0) !== totalBits) throw new Error("the DAFSA layout is inconsistent");
+  return Uint8Array.from([...out, ...packBits(fields)]);
+}
+
+/** [value, bit count] fields as bytes, most significant bit first, the last byte padded with zeros. */
+function packBits(fields) {
   const bits = [];
-  const put = (value, n) => {
-    for (let i = n - 1; i >= 0; i--) bits.push((value >> i) & 1);
-  };
-  for (const it of items) {
-    put(tables[it[0]].codes.get(it[1]), lengths[it[0]].get(it[1]));
-    put(it[3], it[2]);
-  }
-  if (bits.length !== totalBits) throw new Error("the DAFSA layout is inconsistent");
+  for (const [value, n] of fields) for (let i = n - 1; i >= 0; i--) bits.push(Math.floor(value / 2 ** i) & 1);
+  const bytes = [];
   for (let i = 0; i < bits.length; i += 8) {
     let byte = 0;
     for (let j = 0; j < 8; j++) byte |= (bits[i + j] ?? 0) << (7 - j);
-    out.push(byte);
+    bytes.push(byte);
   }
-  return Uint8Array.from(out);
+  return bytes;
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

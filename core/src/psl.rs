@@ -18,26 +18,26 @@ const EXCEPTION: u8 = 1;
 const WILDCARD: u8 = 4;
 const NO_VALUE: u8 = 7;
 
-/// A reader of the automaton's bit stream (most significant bit of each byte first).
+/// A reader of the automaton's bits (most significant bit of each byte first). Past the end it reads
+/// zeros: a lookup still ends, as each node it moves to consumes a character of the name.
 struct Bits<'a> {
     data: &'a [u8],
     pos: usize,
 }
 
 impl Bits<'_> {
-    fn bit(&mut self) -> Option<usize> {
-        let byte = *self.data.get(self.pos >> 3)?;
-        let bit = (byte >> (7 - (self.pos & 7))) & 1;
+    fn bit(&mut self) -> usize {
+        let byte = self.data.get(self.pos >> 3).copied().unwrap_or(0);
         self.pos += 1;
-        Some(usize::from(bit))
+        usize::from(byte >> (7 - (self.pos - 1) % 8) & 1)
     }
 
-    fn bits(&mut self, n: usize) -> Option<usize> {
+    fn bits(&mut self, n: usize) -> usize {
         let mut value = 0;
         for _ in 0..n {
-            value = value << 1 | self.bit()?;
+            value = value << 1 | self.bit();
         }
-        Some(value)
+        value
     }
 }
 
@@ -72,7 +72,7 @@ impl Code<'_> {
     fn decode(&self, bits: &mut Bits<'_>) -> Option<usize> {
         let (mut code, mut first, mut index) = (0, 0, 0);
         for &count in self.per_length {
-            code |= bits.bit()?;
+            code |= bits.bit();
             let count = usize::from(count);
             if code < first + count {
                 let at = self.width * (index + code - first);
@@ -103,14 +103,16 @@ enum Target {
 /// The value stored for `name` (a node of the list's trie), if it is one. Reads `name` backwards.
 fn lookup(dafsa: &[u8], name: &[u8]) -> Option<u8> {
     let hub_count = usize::from(*dafsa.first()?);
-    let hubs = dafsa.get(1..1 + 3 * hub_count)?;
-    let (headers, at) = Code::read(dafsa, 1 + 3 * hub_count, 2)?;
+    let hub_width = usize::from(*dafsa.get(1)?);
+    let (headers, at) = Code::read(dafsa, 2 + (hub_count * hub_width).div_ceil(8), 2)?;
     let (firsts, at) = Code::read(dafsa, at, 1)?;
     let (labels, at) = Code::read(dafsa, at, 1)?;
     let (targets, at) = Code::read(dafsa, at, 1)?;
+    // Node offsets count in bits from the start of the nodes.
+    let base = 8 * at;
     let mut bits = Bits {
-        data: dafsa.get(at..)?,
-        pos: 0,
+        data: dafsa,
+        pos: base,
     };
     let first_hub = usize::from(NO_VALUE);
     let first_distance = first_hub + hub_count;
@@ -146,21 +148,15 @@ fn lookup(dafsa: &[u8], name: &[u8]) -> Option<u8> {
                 if t < first_hub {
                     Target::Leaf(t as u8)
                 } else if t < first_distance {
-                    let at = 3 * (t - first_hub);
-                    Target::Node(
-                        usize::from(*hubs.get(at)?)
-                            | usize::from(*hubs.get(at + 1)?) << 8
-                            | usize::from(*hubs.get(at + 2)?) << 16,
-                    )
-                } else {
-                    // `n` bits of distance, the top one (1) implied.
-                    let n = t - first_distance;
-                    let distance = if n == 0 {
-                        0
-                    } else {
-                        1 << (n - 1) | bits.bits(n - 1)?
+                    let mut hub = Bits {
+                        data: dafsa,
+                        pos: 16 + (t - first_hub) * hub_width,
                     };
-                    Target::Node(start + distance)
+                    Target::Node(base + hub.bits(hub_width))
+                } else {
+                    // The distance d in n bits: d + 1 = 1 << n | the bits.
+                    let n = t - first_distance;
+                    Target::Node(start + (1 << n | bits.bits(n)) - 1)
                 }
             };
             if matched {
