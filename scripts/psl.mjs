@@ -164,8 +164,10 @@ export function compile(values) {
   dfs(root);
   order.reverse();
   const arranged = new Map();
+  // A lookup reads a node's edges in order until the one it needs: the biggest subtrees (com, jp, …)
+  // come first.
   order.forEach((n, i) => {
-    const es = [...edges(n)];
+    const es = [...edges(n)].sort((x, y) => size(y.target) - size(x.target));
     const next = order[i + 1];
     const j = es.findIndex((e) => e.target === next);
     let follow = false;
@@ -282,6 +284,8 @@ function canonical(lengths) {
 function write(hubOffsets, lengths, items, totalBits) {
   // The hub table: H, the width W of an offset in bits, then the H offsets as W-bit numbers.
   const width = Math.max(1, ...hubOffsets.map((o) => 32 - Math.clz32(o)));
+  const longest = Math.max(...items.map((it) => it[2]));
+  if (width > 25 || longest > 25) throw new Error("an offset outgrew the lookup's 25-bit window");
   const out = [hubOffsets.length, width, ...packBits(hubOffsets.map((o) => [o, width]))];
   const tables = lengths.map(canonical);
   tables.forEach(({ sorted }, t) => {
@@ -289,10 +293,11 @@ function write(hubOffsets, lengths, items, totalBits) {
     const perLength = Array(max).fill(0);
     for (const [, l] of sorted) perLength[l - 1]++;
     const width = t === 0 ? 2 : 1; // header symbols are u16 LE, label and target symbols bytes
-    if (perLength.some((c) => c > 255) || sorted.some(([s]) => s >= 1 << (8 * width))) {
+    if (sorted.length > 255 || sorted.some(([s]) => s >= 1 << (8 * width))) {
       throw new Error("a code table outgrew its bytes");
     }
-    out.push(max, ...perLength);
+    if (max > 25) throw new Error("a code outgrew the lookup's 25-bit window");
+    out.push(max, sorted.length, ...perLength);
     for (const [s] of sorted) out.push(...(width === 2 ? [s & 0xff, s >> 8] : [s]));
   });
   const fields = items.flatMap((it) => [[tables[it[0]].codes.get(it[1]), lengths[it[0]].get(it[1])], [it[3], it[2]]]);

@@ -26,17 +26,20 @@ struct Bits<'a> {
 }
 
 impl Bits<'_> {
-    fn bit(&mut self) -> usize {
-        let byte = self.data.get(self.pos >> 3).copied().unwrap_or(0);
-        self.pos += 1;
-        usize::from(byte >> (7 - (self.pos - 1) % 8) & 1)
+    /// The next 25 bits, first bit highest (in bit 31); the position does not move.
+    fn peek(&self) -> u32 {
+        let mut window = 0u32;
+        for k in 0..4 {
+            window =
+                window << 8 | u32::from(self.data.get((self.pos >> 3) + k).copied().unwrap_or(0));
+        }
+        window << (self.pos & 7)
     }
 
+    /// The next `n` bits (at most 25) as a number.
     fn bits(&mut self, n: usize) -> usize {
-        let mut value = 0;
-        for _ in 0..n {
-            value = value << 1 | self.bit();
-        }
+        let value = (u64::from(self.peek()) >> (32 - n)) as usize;
+        self.pos += n;
         value
     }
 }
@@ -51,30 +54,29 @@ struct Code<'a> {
 }
 
 impl Code<'_> {
-    /// Reads `[max length, count per length 1..=max, the symbols (`width` bytes each, LE)]` at `at`;
-    /// returns the code and the offset after it.
+    /// Reads `[max length, symbol count, count per length 1..=max, the symbols (`width` bytes each,
+    /// LE)]` at `at`; returns the code and the offset after it.
     fn read(data: &[u8], at: usize, width: usize) -> Option<(Code<'_>, usize)> {
         let max = usize::from(*data.get(at)?);
-        let per_length = data.get(at + 1..at + 1 + max)?;
-        let count: usize = per_length.iter().map(|&c| usize::from(c)).sum();
-        let start = at + 1 + max;
-        let symbols = data.get(start..start + width * count)?;
+        let end = at + 2 + max + width * usize::from(*data.get(at + 1)?);
         Some((
             Code {
-                per_length,
-                symbols,
+                per_length: data.get(at + 2..at + 2 + max)?,
+                symbols: data.get(at + 2 + max..end)?,
                 width,
             },
-            start + width * count,
+            end,
         ))
     }
 
     fn decode(&self, bits: &mut Bits<'_>) -> Option<usize> {
+        let window = bits.peek();
         let (mut code, mut first, mut index) = (0, 0, 0);
-        for &count in self.per_length {
-            code |= bits.bit();
+        for (length, &count) in self.per_length.iter().enumerate() {
+            code |= (window >> (31 - length) & 1) as usize;
             let count = usize::from(count);
             if code < first + count {
+                bits.pos += length + 1;
                 let at = self.width * (index + code - first);
                 let high = if self.width == 2 {
                     *self.symbols.get(at + 1)?
@@ -95,80 +97,134 @@ impl Code<'_> {
 }
 
 /// Where an edge leads: a node at a bit offset, or a leaf (a node with a value and no edges).
+#[derive(Clone, Copy)]
 enum Target {
     Node(usize),
     Leaf(u8),
 }
 
-/// The value stored for `name` (a node of the list's trie), if it is one. Reads `name` backwards.
-fn lookup(dafsa: &[u8], name: &[u8]) -> Option<u8> {
-    let hub_count = usize::from(*dafsa.first()?);
-    let hub_width = usize::from(*dafsa.get(1)?);
-    let (headers, at) = Code::read(dafsa, 2 + (hub_count * hub_width).div_ceil(8), 2)?;
-    let (firsts, at) = Code::read(dafsa, at, 1)?;
-    let (labels, at) = Code::read(dafsa, at, 1)?;
-    let (targets, at) = Code::read(dafsa, at, 1)?;
-    // Node offsets count in bits from the start of the nodes.
-    let base = 8 * at;
-    let mut bits = Bits {
-        data: dafsa,
-        pos: base,
-    };
-    let first_hub = usize::from(NO_VALUE);
-    let first_distance = first_hub + hub_count;
-    let mut input = name.iter().copied().rev().peekable();
-    loop {
-        let header = headers.decode(&mut bits)?;
-        let value = (header & 7) as u8;
-        let follow = header & 8 != 0;
-        let edges = header >> 4;
-        let c = match input.peek() {
-            Some(&c) => usize::from(c),
-            None => return (value != NO_VALUE).then_some(value),
-        };
-        let mut found = None;
-        for i in 0..edges {
-            // The edges' first characters differ: only the edge starting with `c` can match.
-            let mut symbol = firsts.decode(&mut bits)?;
-            let matched = symbol & 0x7f == c;
-            if matched {
-                input.next();
-            }
-            while symbol & 0x80 == 0 {
-                symbol = labels.decode(&mut bits)?;
-                if matched && input.next().map(usize::from) != Some(symbol & 0x7f) {
-                    return None;
-                }
-            }
-            let target = if follow && i + 1 == edges {
-                Target::Node(bits.pos)
-            } else {
-                let start = bits.pos;
-                let t = targets.decode(&mut bits)?;
-                if t < first_hub {
-                    Target::Leaf(t as u8)
-                } else if t < first_distance {
-                    let mut hub = Bits {
-                        data: dafsa,
-                        pos: 16 + (t - first_hub) * hub_width,
-                    };
-                    Target::Node(base + hub.bits(hub_width))
-                } else {
-                    // The distance d in n bits: d + 1 = 1 << n | the bits.
-                    let n = t - first_distance;
-                    Target::Node(start + (1 << n | bits.bits(n)) - 1)
-                }
+/// A walk down the automaton along a name read backwards, which reports the value of each name it
+/// passes: one walk answers for every label suffix of a host (`com`, `example.com`, …).
+struct Walk<'a> {
+    headers: Code<'a>,
+    firsts: Code<'a>,
+    labels: Code<'a>,
+    targets: Code<'a>,
+    hub_count: usize,
+    hub_width: usize,
+    /// Where the nodes start, in bits.
+    base: usize,
+    bits: Bits<'a>,
+    /// The node reached.
+    at: Target,
+    name: &'a [u8],
+    /// `name[..left]` is still to be read.
+    left: usize,
+}
+
+impl<'a> Walk<'a> {
+    fn new(dafsa: &'a [u8], name: &'a [u8]) -> Option<Walk<'a>> {
+        let hub_count = usize::from(*dafsa.first()?);
+        let hub_width = usize::from(*dafsa.get(1)?);
+        let (headers, at) = Code::read(dafsa, 2 + (hub_count * hub_width).div_ceil(8), 2)?;
+        let (firsts, at) = Code::read(dafsa, at, 1)?;
+        let (labels, at) = Code::read(dafsa, at, 1)?;
+        let (targets, at) = Code::read(dafsa, at, 1)?;
+        Some(Walk {
+            headers,
+            firsts,
+            labels,
+            targets,
+            hub_count,
+            hub_width,
+            base: 8 * at,
+            bits: Bits {
+                data: dafsa,
+                pos: 8 * at,
+            },
+            at: Target::Node(8 * at),
+            name,
+            left: name.len(),
+        })
+    }
+
+    /// Reads on until `name[..stop]` is left, and answers the value stored for `name[stop..]`, if it
+    /// is a name of the set. `stop` only decreases from call to call; after `None`, no longer name is
+    /// in the set either (every parent of a name is one).
+    fn value(&mut self, stop: usize) -> Option<u8> {
+        let first_hub = usize::from(NO_VALUE);
+        let first_distance = first_hub + self.hub_count;
+        loop {
+            let node = match self.at {
+                Target::Leaf(v) => return (self.left == stop).then_some(v),
+                Target::Node(node) => node,
             };
-            if matched {
-                found = Some(target);
-                break;
+            self.bits.pos = node;
+            let header = self.headers.decode(&mut self.bits)?;
+            let value = (header & 7) as u8;
+            if self.left == stop {
+                return (value != NO_VALUE).then_some(value);
             }
-        }
-        match found? {
-            Target::Leaf(v) => return input.peek().is_none().then_some(v),
-            Target::Node(next) => bits.pos = next,
+            let follow = header & 8 != 0;
+            let edges = header >> 4;
+            let c = usize::from(*self.name.get(self.left.checked_sub(1)?)?);
+            let mut found = None;
+            for i in 0..edges {
+                // The edges' first characters differ: only the edge starting with `c` can match.
+                let mut symbol = self.firsts.decode(&mut self.bits)?;
+                let matched = symbol & 0x7f == c;
+                if matched {
+                    self.left -= 1;
+                }
+                while symbol & 0x80 == 0 {
+                    symbol = self.labels.decode(&mut self.bits)?;
+                    if matched {
+                        // The name ends, or `stop` falls, inside the label: not a name of the set.
+                        if self.left == stop
+                            || self
+                                .name
+                                .get(self.left.checked_sub(1)?)
+                                .map(|&b| usize::from(b))
+                                != Some(symbol & 0x7f)
+                        {
+                            return None;
+                        }
+                        self.left -= 1;
+                    }
+                }
+                let target = if follow && i + 1 == edges {
+                    Target::Node(self.bits.pos)
+                } else {
+                    let start = self.bits.pos;
+                    let t = self.targets.decode(&mut self.bits)?;
+                    if t < first_hub {
+                        Target::Leaf(t as u8)
+                    } else if t < first_distance {
+                        let mut hub = Bits {
+                            data: self.bits.data,
+                            pos: 16 + (t - first_hub) * self.hub_width,
+                        };
+                        Target::Node(self.base + hub.bits(self.hub_width))
+                    } else {
+                        // The distance d in n bits: d + 1 = 1 << n | the bits.
+                        let n = t - first_distance;
+                        Target::Node(start + (1 << n | self.bits.bits(n)) - 1)
+                    }
+                };
+                if matched {
+                    found = Some(target);
+                    break;
+                }
+            }
+            self.at = found?;
         }
     }
+}
+
+/// The value stored for `name` (a node of the list's trie), if it is one.
+#[cfg(test)]
+fn lookup(dafsa: &[u8], name: &[u8]) -> Option<u8> {
+    Walk::new(dafsa, name)?.value(0)
 }
 
 /// The byte offset in `domain` (ASCII, lower case) where its public suffix starts.
@@ -177,6 +233,7 @@ fn suffix_start(dafsa: &[u8], domain: &str) -> usize {
     let mut start = domain.len();
     let mut wildcard = false;
     let mut end = domain.len();
+    let mut walk = Walk::new(dafsa, domain.as_bytes());
     loop {
         // Bytes, not `str` indexing (see `json::Parser::slice`); the domain is ASCII.
         let dot = domain.as_bytes()[..end].iter().rposition(|&b| b == b'.');
@@ -184,7 +241,7 @@ fn suffix_start(dafsa: &[u8], domain: &str) -> usize {
         if wildcard {
             start = label;
         }
-        let Some(value) = lookup(dafsa, &domain.as_bytes()[label..]) else {
+        let Some(value) = walk.as_mut().and_then(|w| w.value(label)) else {
             break;
         };
         match value & TYPE_MASK {
