@@ -194,7 +194,7 @@ export function compile(values) {
   const hubIndex = new Map(hubs.map((n, i) => [n, i]));
   const relBase = NO_VALUE + hubs.length;
   // 6. The symbols, in order, each coded with one of four Huffman codes. A node: its header
-  //    `edges << 4 | follow << 3 | value` (code 0); per edge its label, one symbol per character
+  //    `min(edges, 15) << 4 | follow << 3 | value` (code 0; see below for more edges); per edge its label, one symbol per character
   //    `ASCII | last << 7` (code 1 for the first character, code 2 for the others), then (but for a follow
   //    edge) its target (code 3): a leaf's value, a hub, or `relBase + n` followed by n bits b, for the
   //    bit distance d from the target's first bit to the node: d + 1 = 1 << n | b.
@@ -202,7 +202,15 @@ export function compile(values) {
     const out = []; // [code, symbol, raw bit count, raw bits, node that starts here, pointer target]
     for (const n of order) {
       const { es, follow } = arranged.get(n);
-      out.push([0, es.length * 16 + (follow ? 8 : 0) + n.value, 0, 0, n]);
+      // Edge counts of 15 and more: 15 in the header, then the rest as further header symbols (their
+      // edge field, 15 again while more follow).
+      const counts = [];
+      for (let left = es.length; ; left -= 15) {
+        counts.push(Math.min(left, 15));
+        if (left < 15) break;
+      }
+      out.push([0, counts[0] * 16 + (follow ? 8 : 0) + n.value, 0, 0, n]);
+      for (const k of counts.slice(1)) out.push([0, k * 16, 0, 0]);
       es.forEach(({ label, target }, i) => {
         [...label].forEach((c, k) => out.push([k === 0 ? 1 : 2, c.charCodeAt(0) | (k === label.length - 1 ? 0x80 : 0), 0, 0]));
         if (follow && i === es.length - 1) return;
@@ -288,17 +296,16 @@ function write(hubOffsets, lengths, items, totalBits) {
   if (width > 25 || longest > 25) throw new Error("an offset outgrew the lookup's 25-bit window");
   const out = [hubOffsets.length, width, ...packBits(hubOffsets.map((o) => [o, width]))];
   const tables = lengths.map(canonical);
-  tables.forEach(({ sorted }, t) => {
+  tables.forEach(({ sorted }) => {
     const max = sorted[sorted.length - 1][1];
     const perLength = Array(max).fill(0);
     for (const [, l] of sorted) perLength[l - 1]++;
-    const width = t === 0 ? 2 : 1; // header symbols are u16 LE, label and target symbols bytes
-    if (sorted.length > 255 || sorted.some(([s]) => s >= 1 << (8 * width))) {
+    if (sorted.length > 255 || sorted.some(([s]) => s > 255)) {
       throw new Error("a code table outgrew its bytes");
     }
     if (max > 25) throw new Error("a code outgrew the lookup's 25-bit window");
     out.push(max, sorted.length, ...perLength);
-    for (const [s] of sorted) out.push(...(width === 2 ? [s & 0xff, s >> 8] : [s]));
+    for (const [s] of sorted) out.push(s);
   });
   const fields = items.flatMap((it) => [[tables[it[0]].codes.get(it[1]), lengths[it[0]].get(it[1])], [it[3], it[2]]]);
   if (fields.reduce((sum, [, n]) => sum + n, 0) !== totalBits) throw new Error("the DAFSA layout is inconsistent");

@@ -49,21 +49,18 @@ impl Bits<'_> {
 struct Code<'a> {
     per_length: &'a [u8],
     symbols: &'a [u8],
-    /// Bytes per symbol: 2 (u16 LE) or 1.
-    width: usize,
 }
 
 impl Code<'_> {
-    /// Reads `[max length, symbol count, count per length 1..=max, the symbols (`width` bytes each,
-    /// LE)]` at `at`; returns the code and the offset after it.
-    fn read(data: &[u8], at: usize, width: usize) -> Option<(Code<'_>, usize)> {
+    /// Reads `[max length, symbol count, count per length 1..=max, the symbols]` at `at`; returns the
+    /// code and the offset after it.
+    fn read(data: &[u8], at: usize) -> Option<(Code<'_>, usize)> {
         let max = usize::from(*data.get(at)?);
-        let end = at + 2 + max + width * usize::from(*data.get(at + 1)?);
+        let end = at + 2 + max + usize::from(*data.get(at + 1)?);
         Some((
             Code {
                 per_length: data.get(at + 2..at + 2 + max)?,
                 symbols: data.get(at + 2 + max..end)?,
-                width,
             },
             end,
         ))
@@ -77,16 +74,10 @@ impl Code<'_> {
             let count = usize::from(count);
             if code < first + count {
                 bits.pos += length + 1;
-                let at = self.width * (index + code - first);
-                let high = if self.width == 2 {
-                    *self.symbols.get(at + 1)?
-                } else {
-                    0
-                };
-                return Some(usize::from(u16::from_le_bytes([
-                    *self.symbols.get(at)?,
-                    high,
-                ])));
+                return self
+                    .symbols
+                    .get(index + code - first)
+                    .map(|&s| usize::from(s));
             }
             index += count;
             first = (first + count) << 1;
@@ -126,10 +117,10 @@ impl<'a> Walk<'a> {
     fn new(dafsa: &'a [u8], name: &'a [u8]) -> Option<Walk<'a>> {
         let hub_count = usize::from(*dafsa.first()?);
         let hub_width = usize::from(*dafsa.get(1)?);
-        let (headers, at) = Code::read(dafsa, 2 + (hub_count * hub_width).div_ceil(8), 2)?;
-        let (firsts, at) = Code::read(dafsa, at, 1)?;
-        let (labels, at) = Code::read(dafsa, at, 1)?;
-        let (targets, at) = Code::read(dafsa, at, 1)?;
+        let (headers, at) = Code::read(dafsa, 2 + (hub_count * hub_width).div_ceil(8))?;
+        let (firsts, at) = Code::read(dafsa, at)?;
+        let (labels, at) = Code::read(dafsa, at)?;
+        let (targets, at) = Code::read(dafsa, at)?;
         Some(Walk {
             headers,
             firsts,
@@ -166,7 +157,12 @@ impl<'a> Walk<'a> {
                 return (value != NO_VALUE).then_some(value);
             }
             let follow = header & 8 != 0;
-            let edges = header >> 4;
+            let mut edges = header >> 4;
+            let mut more = edges;
+            while more == 15 {
+                more = self.headers.decode(&mut self.bits)? >> 4;
+                edges += more;
+            }
             let c = usize::from(*self.name.get(self.left.checked_sub(1)?)?);
             let mut found = None;
             for i in 0..edges {
