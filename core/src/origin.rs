@@ -202,7 +202,8 @@ impl Origin {
     #[must_use]
     pub fn serialize(&self) -> String {
         match self.port {
-            Some(port) => format!("{}://{}:{port}", self.scheme, self.host_text),
+            // As u32: u16's own `Display` would be one more integer formatter in the wasm.
+            Some(port) => format!("{}://{}:{}", self.scheme, self.host_text, u32::from(port)),
             None => format!("{}://{}", self.scheme, self.host_text),
         }
     }
