@@ -194,10 +194,11 @@ export function compile(values) {
   const hubIndex = new Map(hubs.map((n, i) => [n, i]));
   const relBase = NO_VALUE + hubs.length;
   // 6. The symbols, in order, each coded with one of four Huffman codes. A node: its header
-  //    `min(edges, 15) << 4 | follow << 3 | value` (code 0; see below for more edges); per edge its label, one symbol per character
-  //    `ASCII | last << 7` (code 1 for the first character, code 2 for the others), then (but for a follow
-  //    edge) its target (code 3): a leaf's value, a hub, or `relBase + n` followed by n bits b, for the
-  //    bit distance d from the target's first bit to the node: d + 1 = 1 << n | b.
+  //    `min(edges, 15) << 4 | follow << 3 | value` (code 0; see below for more edges); per edge its
+  //    label, one symbol per character `ASCII | last << 7` (code 1 for the first character, code 2 for
+  //    the others), then (but for a follow edge) its target (code 3): a leaf's value, a hub, or
+  //    `relBase + n` followed by n bits b, for the bit distance d from the target's first bit to the
+  //    node: d + 1 = 1 << n | b.
   const symbols = () => {
     const out = []; // [code, symbol, raw bit count, raw bits, node that starts here, pointer target]
     for (const n of order) {
@@ -229,7 +230,6 @@ export function compile(values) {
     let lengths = [null, null, null, null];
     let offsets = new Map(order.map((n) => [n, 0]));
     const counts = () => [new Map(), new Map(), new Map(), new Map()];
-    let stats = counts();
     for (let round = 0; round < 200; round++) {
       const next = new Map();
       const seen = counts();
@@ -252,8 +252,7 @@ export function compile(values) {
       // Re-fit the codes to the counts for the first rounds only, then let the offsets settle.
       if (round < refit) {
         for (let n = 0; n <= 24; n++) seen[3].set(relBase + n, (seen[3].get(relBase + n) ?? 0) + 1);
-        stats = seen;
-        lengths = stats.map(huffman);
+        lengths = seen.map(huffman);
       }
     }
   }
@@ -293,7 +292,8 @@ function write(hubOffsets, lengths, items, totalBits) {
   // The hub table: H, the width W of an offset in bits, then the H offsets as W-bit numbers.
   const width = Math.max(1, ...hubOffsets.map((o) => 32 - Math.clz32(o)));
   const longest = Math.max(...items.map((it) => it[2]));
-  if (width > 25 || longest > 25) throw new Error("an offset outgrew the lookup's 25-bit window");
+  // (Distances of more than 24 bits have no code: see the layout.)
+  if (width > 25 || longest > 24) throw new Error("an offset outgrew the lookup's 25-bit window");
   const out = [hubOffsets.length, width, ...packBits(hubOffsets.map((o) => [o, width]))];
   const tables = lengths.map(canonical);
   tables.forEach(({ sorted }) => {

@@ -19,7 +19,8 @@ const WILDCARD: u8 = 4;
 const NO_VALUE: u8 = 7;
 
 /// A reader of the automaton's bits (most significant bit of each byte first). Past the end it reads
-/// zeros: a lookup still ends, as each node it moves to consumes a character of the name.
+/// zeros rather than failing: the automaton is a constant, and `psl::tests` walk all of it (every name,
+/// and a neighbour of each); the writer checks the widths the reader assumes.
 struct Bits<'a> {
     data: &'a [u8],
     pos: usize,
