@@ -225,7 +225,9 @@ export function compile(values) {
   const items = symbols();
   const bitLength = (x) => (x === 0 ? 0 : 32 - Math.clz32(x));
   // 7. Layout: pointer lengths depend on distances and code lengths on symbol counts; iterate both until
-  //    the offsets stop moving (every code also covers distance classes it does not use yet).
+  //    the offsets stop moving (every code also covers distance classes it does not use yet). The codes
+  //    are re-fitted for the first `refit` rounds only; some schedules end in a cycle, so the next one is
+  //    tried, and if none settles the script stops with an error (a new list may need another entry).
   for (const refit of [20, 10, 30, 5, 40]) {
     let lengths = [null, null, null, null];
     let offsets = new Map(order.map((n) => [n, 0]));
