@@ -18,9 +18,10 @@ const EXCEPTION: u8 = 1;
 const WILDCARD: u8 = 4;
 const NO_VALUE: u8 = 7;
 
-/// A reader of the automaton's bits (most significant bit of each byte first). Past the end it reads
-/// zeros rather than failing: the automaton is a constant, and `psl::tests` walk all of it (every name,
-/// and a neighbour of each); the writer checks the widths the reader assumes.
+/// A reader of the automaton's bits (most significant bit of each byte first). A peek past the end
+/// reads zeros (the last symbols' windows reach beyond it), but no symbol starts there
+/// ([`Code::decode`]); the automaton is a constant, `psl::tests` walk all of it (every name, and a
+/// neighbour of each), and the writer checks the widths the reader assumes.
 struct Bits<'a> {
     data: &'a [u8],
     pos: usize,
@@ -67,7 +68,12 @@ impl Code<'_> {
         ))
     }
 
+    /// The next symbol; `None` at or past the end of the data, so that every walk ends even on an
+    /// automaton that does not match its writer's checks (each symbol read moves on by at least a bit).
     fn decode(&self, bits: &mut Bits<'_>) -> Option<usize> {
+        if bits.pos >= 8 * bits.data.len() {
+            return None;
+        }
         let window = bits.peek();
         let (mut code, mut first, mut index) = (0, 0, 0);
         for (length, &count) in self.per_length.iter().enumerate() {
