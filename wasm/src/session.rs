@@ -9,7 +9,7 @@ use latchkey_core::clock::Clock;
 use latchkey_core::error::{error_json, WebAuthnError};
 use latchkey_core::json::{self, JsonError, Object, Value};
 use latchkey_core::keyset::KeySet;
-use latchkey_core::options::{parse_creation_options, parse_request_options};
+use latchkey_core::options::{parse_creation_options, parse_request_options, RequestOptions};
 use latchkey_core::passkey::Passkey;
 use latchkey_core::rng::Rng;
 use latchkey_core::sort;
@@ -255,6 +255,30 @@ impl<R: Rng, C: Clock> Session<R, C> {
         };
         let now = self.now();
         let passkeys = self.vault.open_rp(&rp_id, now)?;
+        self.take_in(passkeys);
+        Ok(())
+    }
+
+    /// Opens the passkeys a get may use: with `allowCredentials`, only the entries tagged with
+    /// those credentials (or untagged) among the rpId's ([`Vault::open_credentials`]); else as
+    /// [`Session::open_for`]. Only `public-key` descriptors count (the core ignores the others);
+    /// none left, or an id that is not base64url, opens all the rpId's entries (the core call then
+    /// answers as before).
+    fn open_for_get(&mut self, ctx: &CallerContext, options: &RequestOptions) -> Result<(), Fail> {
+        let Ok(rp_id) = request_rp_id(ctx, options.rp_id.as_deref()) else {
+            return Ok(());
+        };
+        let ids: Option<Vec<Vec<u8>>> = options
+            .allow_credentials
+            .iter()
+            .filter(|d| d.type_ == "public-key")
+            .map(|d| b64url::decode(&d.id).ok())
+            .collect();
+        let now = self.now();
+        let passkeys = match ids {
+            Some(ids) => self.vault.open_credentials(&rp_id, &ids, now)?,
+            None => self.vault.open_rp(&rp_id, now)?,
+        };
         self.take_in(passkeys);
         Ok(())
     }
@@ -512,7 +536,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             self.require_unlocked()?;
             let ctx = parse_ctx(ctx)?;
             let options = parse_request_options(options)?;
-            self.open_for(&ctx, options.rp_id.as_deref())?;
+            self.open_for_get(&ctx, &options)?;
             Ok(self.core.inspect_get(&ctx, &options)?.to_json().into())
         })())
     }
@@ -523,7 +547,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             let ctx = parse_ctx(ctx)?;
             let options = parse_request_options(options)?;
             let selection = parse_selection(selection)?;
-            self.open_for(&ctx, options.rp_id.as_deref())?;
+            self.open_for_get(&ctx, &options)?;
             let selected = selection
                 .credential_id
                 .as_deref()
