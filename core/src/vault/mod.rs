@@ -877,29 +877,54 @@ impl Vault {
     /// # Errors
     /// [`VaultError::Locked`].
     pub fn open_rp(&mut self, rp_id: &str, now_ms: u64) -> Result<Vec<Passkey>, VaultError> {
+        self.open_tagged(rp_id, &[], now_ms)
+    }
+
+    /// [`Vault::open_rp`] (`credential_ids` empty) or [`Vault::open_credentials`]: one scan of
+    /// the envelopes (no index to keep); it runs only until the background verification has
+    /// opened everything, a fraction of a second after the unlock.
+    fn open_tagged(
+        &mut self,
+        rp_id: &str,
+        credential_ids: &[Vec<u8>],
+        now_ms: u64,
+    ) -> Result<Vec<Passkey>, VaultError> {
         let opened = self.opened.as_mut().ok_or(VaultError::Locked)?;
-        if opened.unopened.is_empty() {
+        let named = !credential_ids.is_empty();
+        if opened.unopened.is_empty()
+            || (named
+                && credential_ids
+                    .iter()
+                    .all(|c| opened.entry_of.contains_key(c)))
+        {
             return Ok(Vec::new());
         }
         let tag = opened.tags.tag(rp_id);
         if opened.requested.contains(&tag) {
             return Ok(Vec::new());
         }
+        let wanted: Vec<String> = credential_ids
+            .iter()
+            .map(|c| opened.creds.credential_tag(c))
+            .collect();
         let mut commit = Commit::default();
         let mut passkeys = Vec::new();
-        // A scan of the envelopes (no index to keep): it runs only until the background
-        // verification has opened everything, a fraction of a second after the unlock.
         for (id, slot) in &self.slots {
-            let tagged =
-                matches!(&slot.current, Some(Ok(e)) if e.rp.as_deref() == Some(tag.as_str()));
-            if !tagged || !opened.unopened.remove(id) {
+            let Some(Ok(e)) = &slot.current else { continue };
+            // Named credentials: their tags, or none (written before credential tags).
+            let wanted_here = !named || e.cred.as_ref().is_none_or(|c| wanted.contains(c));
+            if e.rp.as_deref() != Some(tag.as_str()) || !wanted_here || !opened.unopened.remove(id)
+            {
                 continue;
             }
             if let Some(entry) = opened.open_slot(id, slot, now_ms, &mut commit, &mut passkeys) {
                 opened.pending_slots.push((id.clone(), entry));
             }
         }
-        opened.requested.push(tag);
+        // Named: the rpId's other entries may still be closed.
+        if !named {
+            opened.requested.push(tag);
+        }
         opened.pending.merge(commit);
         Ok(passkeys)
     }
@@ -921,39 +946,12 @@ impl Vault {
         credential_ids: &[Vec<u8>],
         now_ms: u64,
     ) -> Result<Vec<Passkey>, VaultError> {
-        if credential_ids.is_empty() || credential_ids.len() > MAX_NAMED_CREDENTIALS {
-            return self.open_rp(rp_id, now_ms);
-        }
-        let opened = self.opened.as_mut().ok_or(VaultError::Locked)?;
-        if opened.unopened.is_empty()
-            || credential_ids
-                .iter()
-                .all(|c| opened.entry_of.contains_key(c))
-        {
-            return Ok(Vec::new());
-        }
-        let tag = opened.tags.tag(rp_id);
-        if opened.requested.contains(&tag) {
-            return Ok(Vec::new());
-        }
-        let wanted: Vec<String> = credential_ids
-            .iter()
-            .map(|c| opened.creds.credential_tag(c))
-            .collect();
-        let mut commit = Commit::default();
-        let mut passkeys = Vec::new();
-        for (id, slot) in &self.slots {
-            let Some(Ok(e)) = &slot.current else { continue };
-            let named = e.cred.as_ref().is_none_or(|c| wanted.contains(c));
-            if e.rp.as_deref() != Some(tag.as_str()) || !named || !opened.unopened.remove(id) {
-                continue;
-            }
-            if let Some(entry) = opened.open_slot(id, slot, now_ms, &mut commit, &mut passkeys) {
-                opened.pending_slots.push((id.clone(), entry));
-            }
-        }
-        opened.pending.merge(commit);
-        Ok(passkeys)
+        let ids = if credential_ids.len() > MAX_NAMED_CREDENTIALS {
+            &[]
+        } else {
+            credential_ids
+        };
+        self.open_tagged(rp_id, ids, now_ms)
     }
 
     /// One slice of the background verification: opens up to `max_entries` entries not opened
