@@ -3,7 +3,7 @@
 //   * issue-2 plaintext `cred:` records are imported at vault creation and at unlock, then removed
 //     (and the imported passkeys sign in: the RP verifies signatures made with the migrated keys);
 //   * raw storage.local holds no plaintext secret (no cred: keys, no user name, rpId, label, PIN,
-//     "privateKey", PKCS#8 prefix); every vault:e: value is exactly {v, id, nonce, ct, rp};
+//     "privateKey", PKCS#8 prefix); every vault:e: value is exactly {v, id, nonce, ct, rp, cred};
 //     storage.session holds only vaultKey/lastActivity;
 //   * vault-lock / vault-unlock (WrongPin, RateLimited with retryAfterMs), list-passkeys (Locked);
 //   * rename, delete (Recently deleted), restore, purge — the RP verifies what should still work.
@@ -75,7 +75,7 @@ for (const B of BROWSERS) {
       assert.equal(v.credentialId, ids.legacy2);
     }));
 
-    it('stores nothing in plaintext: no user name, rpId, label, PIN, privateKey or PKCS#8 prefix; entries are {v, id, nonce, ct, rp}', withLogs(ctx, async () => {
+    it('stores nothing in plaintext: no user name, rpId, label, PIN, privateKey or PKCS#8 prefix; entries are {v, id, nonce, ct, rp, cred}', withLogs(ctx, async () => {
       ids.u2 = (await register(b, client, U2, { displayName: 'Victor Display E2E' })).v.credentialId;
       assert.equal((await okOf(b, { type: 'passkey-rename', credentialId: ids.u2, label: LABEL })), true);
       const list = await okOf(b, { type: 'list-passkeys' });

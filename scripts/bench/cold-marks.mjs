@@ -11,9 +11,15 @@
 //
 // Env: DISTS (comma-separated dist folders, default dist), BROWSER (chromium|firefox, default
 // firefox), N (rounds, default 20; 2 more are taken first and dropped), GECKODRIVER.
+// The vault: CREATE (passkeys the page creates for its own site first, default 3: the bench's cold
+// phase has 3 + BENCH_N, all for one site), or SIZE (a native vault of SIZE passkeys, 3 of them for
+// the page's site and the rest for other sites: core/examples/bench_native.rs, as the bench's sizes;
+// built with `cargo build --release -p latchkey-core --example bench_native` if missing).
 // Prints one JSON line per build: the page's cold call and each mark (ms since the background's time
 // origin) as [p50, p90], in the order of their medians.
 
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,6 +32,24 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '.
 const DISTS = (process.env.DISTS || 'dist').split(',').map((d) => path.resolve(ROOT, d));
 const BROWSER = process.env.BROWSER || 'firefox';
 const N = Number(process.env.N || 20);
+const CREATE = Number(process.env.CREATE || 3);
+const SIZE = Number(process.env.SIZE || 0);
+
+/** A native vault fixture of `n` passkeys ({storage, sessionKey, localhost: [ids]}). */
+function fixture(n) {
+  const bin = path.join(ROOT, 'target/release/examples/bench_native');
+  if (!fs.existsSync(bin)) {
+    const r = spawnSync('cargo', ['build', '--release', '-p', 'latchkey-core', '--example', 'bench_native'], { cwd: ROOT, stdio: 'inherit' });
+    if (r.status !== 0) throw new Error('could not build bench_native');
+  }
+  const out = path.join(os.tmpdir(), `lk-cold-${process.pid}.json`);
+  const r = spawnSync(bin, ['fixture', String(n), out], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (r.status !== 0) throw new Error('bench_native fixture failed');
+  const v = JSON.parse(fs.readFileSync(out, 'utf8'));
+  fs.rmSync(out, { force: true });
+  return v;
+}
+const FIXTURE = SIZE > 0 ? fixture(SIZE) : null;
 
 const MARKS_FN = `((performance) => {
   const marks = {};
@@ -77,15 +101,24 @@ try {
     const dir = path.join(dist, BROWSER === 'firefox' ? 'firefox-test' : 'chrome-test');
     const b = BROWSER === 'firefox' ? await launchFirefox({ extensionDir: dir }) : await launchChromium({ extensionDir: dir });
     await b.goto(`${rp.url}/raw.html`);
-    const warm = await runInPage(b, { kind: 'create', n: 3 });
+    const warm = await runInPage(b, { kind: 'create', n: FIXTURE ? 1 : CREATE });
     if (warm.errors) throw new Error(`${dist}: ${warm.firstError}`);
+    if (FIXTURE) {
+      // bench.mjs loadVault: storage.local replaced by the fixture's (settings kept), its session key set.
+      await b.extEval(`async () => { const api = globalThis.browser ?? globalThis.chrome;
+        const keys = Object.keys(await api.storage.local.get(null)).filter((k) => k !== 'settings');
+        if (keys.length) await api.storage.local.remove(keys); return true; }`);
+      await b.setStorageLocal(FIXTURE.storage);
+      await b.extEval(`async (key) => { const api = globalThis.browser ?? globalThis.chrome;
+        await api.storage.session.set({ vaultKey: key, lastActivity: Date.now() }); return true; }`, FIXTURE.sessionKey);
+    }
     // The harness tab would refresh on every vault-changed broadcast (bench.mjs quietHarnessTab).
     await b.extEval(`async () => { const api = globalThis.browser ?? globalThis.chrome;
       const quiet = () => new Promise(() => {});
       try { api.runtime.sendMessage = quiet; } catch {}
       if (api.runtime.sendMessage !== quiet) Object.defineProperty(api.runtime, 'sendMessage', { value: quiet, configurable: true });
       return true; }`);
-    runs.push({ dist, b, allow: warm.ids.slice(-1), samples: [] });
+    runs.push({ dist, b, allow: FIXTURE ? FIXTURE.localhost.slice(0, 1) : warm.ids.slice(-1), samples: [] });
   }
   for (let i = 0; i < N + 2; i++) {
     for (const r of runs) {
@@ -109,7 +142,8 @@ for (const r of runs) {
   const keys = [...new Set(r.samples.flatMap((s) => Object.keys(s)))];
   const order = (k) => q(r.samples.map((s) => s[k]), 0.5) ?? 1e9;
   keys.sort((a, b) => (a === 'page' ? -1 : b === 'page' ? 1 : order(a) - order(b)));
-  const out = { dist: path.relative(ROOT, r.dist) || r.dist, browser: BROWSER, n: r.samples.length, loadavg: os.loadavg()[0].toFixed(1) };
+  const vault = FIXTURE ? `fixture ${SIZE}` : `${CREATE} same-site`;
+  const out = { dist: path.relative(ROOT, r.dist) || r.dist, browser: BROWSER, vault, n: r.samples.length, loadavg: os.loadavg()[0].toFixed(1) };
   for (const k of keys) out[k] = [q(r.samples.map((s) => s[k]), 0.5), q(r.samples.map((s) => s[k]), 0.9)];
   console.log(JSON.stringify(out));
 }

@@ -9,7 +9,7 @@ use latchkey_core::clock::Clock;
 use latchkey_core::error::{error_json, WebAuthnError};
 use latchkey_core::json::{self, JsonError, Object, Value};
 use latchkey_core::keyset::KeySet;
-use latchkey_core::options::{parse_creation_options, parse_request_options};
+use latchkey_core::options::{parse_creation_options, parse_request_options, RequestOptions};
 use latchkey_core::passkey::Passkey;
 use latchkey_core::rng::Rng;
 use latchkey_core::sort;
@@ -18,6 +18,19 @@ use latchkey_core::vault::keys::{Argon2Params, Kek, Pin};
 use latchkey_core::vault::{
     unlock_delay_ms, Commit, Vault, VaultError, VaultState, MAX_LABEL_CHARS,
 };
+
+/// The credential ids a get's `allowCredentials` names (`public-key` descriptors only, as the core
+/// reads them); none when it names none or an id is not base64url (then the rpId's entries are
+/// opened and the core call answers as before).
+fn named(options: &RequestOptions) -> Vec<Vec<u8>> {
+    options
+        .allow_credentials
+        .iter()
+        .filter(|d| d.type_ == "public-key")
+        .map(|d| b64url::decode(&d.id))
+        .collect::<Result<_, _>>()
+        .unwrap_or_default()
+}
 
 /// The members of an object the service worker built: each of `known` at most once (a repeated
 /// one is an error, as serde's derive had it), and, when `only_known`, nothing else.
@@ -247,14 +260,21 @@ impl<R: Rng, C: Clock> Session<R, C> {
         }
     }
 
-    /// Opens the passkeys the request from `ctx` for `requested` (an RP ID, or none) may use.
-    /// When the origin or RP ID is refused nothing is opened: the core call gives the error.
-    fn open_for(&mut self, ctx: &CallerContext, requested: Option<&str>) -> Result<(), Fail> {
+    /// Opens the passkeys the request from `ctx` for `requested` (an RP ID, or none) may use:
+    /// the rpId's entries, or with `named` credential ids (a get's `allowCredentials`) only the
+    /// entries tagged with theirs or untagged ([`Vault::open_credentials`]). When the origin or RP
+    /// ID is refused nothing is opened: the core call gives the error.
+    fn open_for(
+        &mut self,
+        ctx: &CallerContext,
+        requested: Option<&str>,
+        named: &[Vec<u8>],
+    ) -> Result<(), Fail> {
         let Ok(rp_id) = request_rp_id(ctx, requested) else {
             return Ok(());
         };
         let now = self.now();
-        let passkeys = self.vault.open_rp(&rp_id, now)?;
+        let passkeys = self.vault.open_credentials(&rp_id, named, now)?;
         self.take_in(passkeys);
         Ok(())
     }
@@ -486,7 +506,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             self.require_unlocked()?;
             let ctx = parse_ctx(ctx)?;
             let options = parse_creation_options(options)?;
-            self.open_for(&ctx, options.rp.id.as_deref())?;
+            self.open_for(&ctx, options.rp.id.as_deref(), &[])?;
             Ok(self.core.inspect_create(&ctx, &options)?.to_json().into())
         })())
     }
@@ -497,7 +517,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             let ctx = parse_ctx(ctx)?;
             let options = parse_creation_options(options)?;
             let consent = parse_consent(consent)?;
-            self.open_for(&ctx, options.rp.id.as_deref())?;
+            self.open_for(&ctx, options.rp.id.as_deref(), &[])?;
             let (response, writes) = self.core.create(&ctx, &options, consent)?;
             let commit = self.commit(writes)?;
             Ok(Object::new()
@@ -512,7 +532,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             self.require_unlocked()?;
             let ctx = parse_ctx(ctx)?;
             let options = parse_request_options(options)?;
-            self.open_for(&ctx, options.rp_id.as_deref())?;
+            self.open_for(&ctx, options.rp_id.as_deref(), &named(&options))?;
             Ok(self.core.inspect_get(&ctx, &options)?.to_json().into())
         })())
     }
@@ -523,7 +543,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             let ctx = parse_ctx(ctx)?;
             let options = parse_request_options(options)?;
             let selection = parse_selection(selection)?;
-            self.open_for(&ctx, options.rp_id.as_deref())?;
+            self.open_for(&ctx, options.rp_id.as_deref(), &named(&options))?;
             let selected = selection
                 .credential_id
                 .as_deref()

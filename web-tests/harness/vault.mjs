@@ -66,13 +66,16 @@ export function assertNoPlaintextSecrets(storage, session, secrets, what = 'stor
     }
   }
 
-  // Every entry (and previous version) has exactly {v, id, nonce, ct, rp}, id = its key's suffix;
-  // rp is the keyed lookup tag of the passkey's site (16 bytes, base64url: never the site itself).
+  // Every entry (and previous version) has exactly {v, id, nonce, ct, rp, cred}, id = its key's
+  // suffix; rp and cred are the keyed lookup tags of the passkey's site and credential id (16 bytes,
+  // base64url each: never the site or the id itself).
   for (const k of keys.filter((x) => x.startsWith('vault:e:') || x.startsWith('vault:p:'))) {
     const e = parseStored(storage[k]);
     assert.equal(typeof e, 'object', `${what}: ${k} is not an entry object: ${JSON.stringify(storage[k]).slice(0, 200)}`);
-    assert.deepEqual(Object.keys(e).sort(), ['ct', 'id', 'nonce', 'rp', 'v'], `${what}: ${k} has members ${Object.keys(e)}`);
+    assert.deepEqual(Object.keys(e).sort(), ['cred', 'ct', 'id', 'nonce', 'rp', 'v'], `${what}: ${k} has members ${Object.keys(e)}`);
     assert.match(e.rp, /^[A-Za-z0-9_-]{22}$/, `${what}: ${k}.rp is not a 16-byte base64url tag`);
+    assert.match(e.cred, /^[A-Za-z0-9_-]{22}$/, `${what}: ${k}.cred is not a 16-byte base64url tag`);
+    assert.notEqual(e.cred, e.rp, `${what}: ${k}: the two tags are keyed apart`);
     assert.equal(e.v, 1, `${what}: ${k}.v`);
     assert.equal(e.id, k.slice('vault:e:'.length), `${what}: ${k}.id does not match its key`);
     assert.match(e.nonce, /^[A-Za-z0-9_-]+$/, `${what}: ${k}.nonce is not base64url`);

@@ -636,8 +636,9 @@ impl VaultHeader {
     }
 }
 
-/// The `vault:e:<entryId>` value: `{"v":1,"id","nonce","ct","rp"}` (`rp` since the lazy unlock;
-/// entries written before it have none and keep opening).
+/// The `vault:e:<entryId>` value: `{"v":1,"id","nonce","ct","rp","cred"}` (`rp` since the lazy
+/// unlock, `cred` since the cold-start round of issue 6; entries written before them have none and
+/// keep opening).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EncryptedEntry {
     /// Format version, `1`.
@@ -652,6 +653,10 @@ pub struct EncryptedEntry {
     /// ciphertext, so it only routes a request to the entries to decrypt; the decrypted record's
     /// rpId decides what the passkey is served for.
     pub rp: Option<String>,
+    /// The lookup tag of the passkey's credential id ([`super::keys::RpTagKey::credential_tag`],
+    /// under the vault's credential tag key): a get that names its credentials decrypts only the
+    /// entries carrying their tags. It only routes, as `rp` does.
+    pub cred: Option<String>,
 }
 
 /// An envelope's members as read (a repeated member counts once, the last).
@@ -662,6 +667,7 @@ struct EnvelopeMembers {
     nonce: Option<Value>,
     ct: Option<Value>,
     rp: Option<Value>,
+    cred: Option<Value>,
     /// The first member that is none of those.
     unknown: Option<String>,
 }
@@ -674,6 +680,7 @@ impl EnvelopeMembers {
             "nonce" => &mut self.nonce,
             "ct" => &mut self.ct,
             "rp" => &mut self.rp,
+            "cred" => &mut self.cred,
             _ => {
                 if self.unknown.is_none() {
                     self.unknown = Some(key.to_owned());
@@ -686,8 +693,8 @@ impl EnvelopeMembers {
 
     /// The checks of format 1, in their order: `v` must be 1 (missing or not a non-negative
     /// integer: not an entry; another number: [`VaultError::UnsupportedVersion`]); then the
-    /// envelope is exactly `v`, `id`, `nonce`, `ct` (strings) and an optional `rp` (string,
-    /// absent or `null`); then `id` must be the storage key's.
+    /// envelope is exactly `v`, `id`, `nonce`, `ct` (strings) and optional `rp` and `cred`
+    /// (strings, absent or `null`); then `id` must be the storage key's.
     fn finish(self, expected_id: &str) -> Result<EncryptedEntry, VaultError> {
         match self.v.as_ref().and_then(Value::as_u64) {
             Some(v) if v == u64::from(VAULT_VERSION) => {}
@@ -698,7 +705,7 @@ impl EnvelopeMembers {
         if let Some(member) = self.unknown {
             return Err(damaged(wrong(
                 &member,
-                "absent (an envelope has only v, id, nonce, ct, rp)",
+                "absent (an envelope has only v, id, nonce, ct, rp, cred)",
             )));
         }
         let mut e = FirstError::default();
@@ -710,6 +717,11 @@ impl EnvelopeMembers {
             rp: e.take(
                 optional(self.rp)
                     .map(|rp| string(Some(rp), "rp"))
+                    .transpose(),
+            ),
+            cred: e.take(
+                optional(self.cred)
+                    .map(|cred| string(Some(cred), "cred"))
                     .transpose(),
             ),
         };
@@ -754,6 +766,7 @@ impl EncryptedEntry {
             nonce: b64url::encode(&nonce),
             ct: b64url::encode(&ct),
             rp: None,
+            cred: None,
         })
     }
 
@@ -814,15 +827,17 @@ impl EncryptedEntry {
         Ok(payload)
     }
 
-    /// The entry as stored: `{"v","id","nonce","ct"}`, then `"rp"` when it has a tag.
+    /// The entry as stored: `{"v","id","nonce","ct"}`, then `"rp"` and `"cred"` when it has
+    /// those tags.
     #[must_use]
     pub fn to_json(&self) -> Value {
-        Object::with_capacity(5)
+        Object::with_capacity(6)
             .with("v", self.v)
             .with("id", self.id.as_str())
             .with("nonce", self.nonce.as_str())
             .with("ct", self.ct.as_str())
             .with_some("rp", self.rp.as_deref())
+            .with_some("cred", self.cred.as_deref())
             .into()
     }
 }
@@ -972,6 +987,13 @@ mod tests {
             e.to_json().to_json_string(),
             r#"{"v":1,"id":"ID","nonce":"n","ct":"c","rp":"T"}"#
         );
+        tagged["cred"] = json!("C");
+        let e = entry(&tagged).unwrap();
+        assert_eq!(e.cred.as_deref(), Some("C"));
+        assert_eq!(
+            e.to_json().to_json_string(),
+            r#"{"v":1,"id":"ID","nonce":"n","ct":"c","rp":"T","cred":"C"}"#
+        );
         let tampered = |v: &serde_json::Value| {
             let err = entry(v).unwrap_err();
             assert!(matches!(err, VaultError::Tampered(_)), "{v}: {err:?}");
@@ -981,6 +1003,12 @@ mod tests {
         v["rp"] = json!(null);
         assert_eq!(entry(&v).unwrap().rp, None);
         v["rp"] = json!(5);
+        tampered(&v);
+        // cred: the same rules.
+        let mut v = ok.clone();
+        v["cred"] = json!(null);
+        assert_eq!(entry(&v).unwrap().cred, None);
+        v["cred"] = json!(["C"]);
         tampered(&v);
         // Unknown members are refused (deny_unknown_fields).
         let mut v = ok.clone();

@@ -166,6 +166,24 @@ impl VaultKey {
             "latchkey-vault/v{}/rp-tag/{vault_id}",
             super::format::VAULT_VERSION
         );
+        self.tag_key(&info)
+    }
+
+    /// The key of vault `vault_id`'s credential id lookup tags (an envelope's `cred`): as
+    /// [`VaultKey::rp_tag_key`] with info `latchkey-vault/v1/cred-tag/<vaultId>`.
+    #[must_use]
+    pub fn credential_tag_key(&self, vault_id: &str) -> RpTagKey {
+        let info = format!(
+            "latchkey-vault/v{}/cred-tag/{vault_id}",
+            super::format::VAULT_VERSION
+        );
+        self.tag_key(&info)
+    }
+
+    /// HKDF-SHA256 ([RFC 5869]) of the vault key, no salt, `info`, 32 bytes (one expand block).
+    ///
+    /// [RFC 5869]: https://www.rfc-editor.org/rfc/rfc5869
+    fn tag_key(&self, info: &str) -> RpTagKey {
         // Extract: PRK = HMAC(salt = HashLen zeros, IKM); expand: T(1) = HMAC(PRK, info || 0x01).
         let prk = Zeroizing::new(hmac_sha256(&[0u8; KEY_LEN], &[&self.0]));
         RpTagKey(hmac_sha256(&prk[..], &[info.as_bytes(), &[1]]))
@@ -217,7 +235,14 @@ impl RpTagKey {
     /// [RFC 2104]: https://www.rfc-editor.org/rfc/rfc2104
     #[must_use]
     pub fn tag(&self, rp_id: &str) -> String {
-        let full = hmac_sha256(&self.0, &[rp_id.as_bytes()]);
+        self.credential_tag(rp_id.as_bytes())
+    }
+
+    /// The tag of raw bytes (under a [`VaultKey::credential_tag_key`]: of a credential id), the
+    /// same construction: HMAC-SHA256, first 16 bytes, base64url.
+    #[must_use]
+    pub fn credential_tag(&self, bytes: &[u8]) -> String {
+        let full = hmac_sha256(&self.0, &[bytes]);
         b64url::encode(&full[..RP_TAG_LEN])
     }
 }
@@ -609,5 +634,25 @@ mod tests {
         let other = key.rp_tag_key("AAAAAAAAAAAAAAAAAAAAAA");
         assert_ne!(other.tag("example.com"), tags.tag("example.com"));
         assert_eq!(format!("{tags:?}"), "RpTagKey(..)");
+    }
+
+    /// Frozen credential id lookup tags (core/README.md, "Vault format"), the same vault key and
+    /// id; cross-checked with Python's `hmac`/`hashlib`.
+    #[test]
+    fn credential_tags_match_the_frozen_vectors() {
+        let key = VaultKey::from_bytes(&(0u8..32).collect::<Vec<u8>>()).unwrap();
+        let tags = key.credential_tag_key("AAECAwQFBgcICQoLDA0ODw");
+        assert_eq!(
+            to_hex(&tags.0),
+            "3c6d07c4c48ad48b0a924136d6929243c34ec40f5115fbcaab359d32b1a4672f"
+        );
+        assert_eq!(
+            tags.credential_tag(&(0u8..16).collect::<Vec<u8>>()),
+            "0o--RNlZOtDOZT0hKHnLJA"
+        );
+        assert_eq!(tags.credential_tag(&[0x42; 32]), "0mUv2H4-glW-aItLxD6-6A");
+        // Not the rpId tag key: the two kinds of tag never coincide by construction.
+        let rp = key.rp_tag_key("AAECAwQFBgcICQoLDA0ODw");
+        assert_ne!(rp.0, tags.0);
     }
 }

@@ -38,6 +38,9 @@ pub const LEGACY_PREFIX: &str = "cred:";
 pub const TRASH_RETENTION_MS: u64 = 30 * 24 * 60 * 60 * 1000;
 /// Longest label (characters).
 pub const MAX_LABEL_CHARS: usize = 100;
+/// The most credential ids [`Vault::open_credentials`] looks up by their tags (one HMAC each);
+/// a longer `allowCredentials` opens the rpId's entries as [`Vault::open_rp`] does.
+pub const MAX_NAMED_CREDENTIALS: usize = 64;
 
 /// What went wrong with the vault. [`VaultError::name`] is the error name the extension sees.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -280,6 +283,8 @@ struct Opened {
     vault_id: String,
     /// The key of the entries' rpId lookup tags.
     tags: RpTagKey,
+    /// The key of the entries' credential id lookup tags.
+    creds: RpTagKey,
     /// Entry ids not opened yet (the unlock left them to a request for their site or to the
     /// background verification); empty once everything is verified.
     unopened: KeySet<String>,
@@ -872,31 +877,81 @@ impl Vault {
     /// # Errors
     /// [`VaultError::Locked`].
     pub fn open_rp(&mut self, rp_id: &str, now_ms: u64) -> Result<Vec<Passkey>, VaultError> {
+        self.open_tagged(rp_id, &[], now_ms)
+    }
+
+    /// [`Vault::open_rp`] (`credential_ids` empty) or [`Vault::open_credentials`]: one scan of
+    /// the envelopes (no index to keep); it runs only until the background verification has
+    /// opened everything, a fraction of a second after the unlock.
+    fn open_tagged(
+        &mut self,
+        rp_id: &str,
+        credential_ids: &[Vec<u8>],
+        now_ms: u64,
+    ) -> Result<Vec<Passkey>, VaultError> {
         let opened = self.opened.as_mut().ok_or(VaultError::Locked)?;
-        if opened.unopened.is_empty() {
+        let named = !credential_ids.is_empty();
+        if opened.unopened.is_empty()
+            || (named
+                && credential_ids
+                    .iter()
+                    .all(|c| opened.entry_of.contains_key(c)))
+        {
             return Ok(Vec::new());
         }
         let tag = opened.tags.tag(rp_id);
         if opened.requested.contains(&tag) {
             return Ok(Vec::new());
         }
+        let wanted: Vec<String> = credential_ids
+            .iter()
+            .map(|c| opened.creds.credential_tag(c))
+            .collect();
         let mut commit = Commit::default();
         let mut passkeys = Vec::new();
-        // A scan of the envelopes (no index to keep): it runs only until the background
-        // verification has opened everything, a fraction of a second after the unlock.
         for (id, slot) in &self.slots {
-            let tagged =
-                matches!(&slot.current, Some(Ok(e)) if e.rp.as_deref() == Some(tag.as_str()));
-            if !tagged || !opened.unopened.remove(id) {
+            let Some(Ok(e)) = &slot.current else { continue };
+            // Named credentials: their tags, or none (written before credential tags).
+            let wanted_here = !named || e.cred.as_ref().is_none_or(|c| wanted.contains(c));
+            if e.rp.as_deref() != Some(tag.as_str()) || !wanted_here || !opened.unopened.remove(id)
+            {
                 continue;
             }
             if let Some(entry) = opened.open_slot(id, slot, now_ms, &mut commit, &mut passkeys) {
                 opened.pending_slots.push((id.clone(), entry));
             }
         }
-        opened.requested.push(tag);
+        // Named: the rpId's other entries may still be closed.
+        if !named {
+            opened.requested.push(tag);
+        }
         opened.pending.merge(commit);
         Ok(passkeys)
+    }
+
+    /// Opens the not yet opened entries that may hold one of `credential_ids` for `rp_id` (a get
+    /// whose `allowCredentials` names them): those carrying `rp_id`'s lookup tag and either one of
+    /// those credentials' lookup tags or none (written before credential tags). Returns the live
+    /// passkeys among them, as [`Vault::open_rp`] does (same rules; the rpId's other entries stay
+    /// for a request that needs them all or for the background verification). A tampered tag can
+    /// only hide an entry until the verification reaches it or open another one (served only for
+    /// its own decrypted rpId and credential id). With no ids, or more than
+    /// [`MAX_NAMED_CREDENTIALS`], it is [`Vault::open_rp`].
+    ///
+    /// # Errors
+    /// [`VaultError::Locked`].
+    pub fn open_credentials(
+        &mut self,
+        rp_id: &str,
+        credential_ids: &[Vec<u8>],
+        now_ms: u64,
+    ) -> Result<Vec<Passkey>, VaultError> {
+        let ids = if credential_ids.len() > MAX_NAMED_CREDENTIALS {
+            &[]
+        } else {
+            credential_ids
+        };
+        self.open_tagged(rp_id, ids, now_ms)
     }
 
     /// One slice of the background verification: opens up to `max_entries` entries not opened
@@ -1058,6 +1113,7 @@ impl Vault {
                     let mut entry =
                         EncryptedEntry::seal(&opened.key, &opened.vault_id, &id, &payload, rng)?;
                     entry.rp = Some(opened.tags.tag(&payload.record.rp_id));
+                    entry.cred = Some(opened.creds.credential_tag(&cred));
                     planned.push((id, cred, entry, None));
                 }
                 StoreWrite::Delete(cred) => {
@@ -1073,6 +1129,7 @@ impl Vault {
                     let mut entry =
                         EncryptedEntry::seal(&opened.key, &opened.vault_id, &id, &payload, rng)?;
                     entry.rp = Some(opened.tags.tag(&payload.record.rp_id));
+                    entry.cred = Some(opened.creds.credential_tag(&cred));
                     planned.push((id, cred, entry, Some(info)));
                 }
             }
@@ -1173,6 +1230,7 @@ impl Opened {
     fn new(key: VaultKey, vault_id: String) -> Self {
         Self {
             tags: key.rp_tag_key(&vault_id),
+            creds: key.credential_tag_key(&vault_id),
             key,
             vault_id,
             unopened: KeySet::new(),
@@ -1308,6 +1366,20 @@ impl Opened {
                 });
             }
             entry.rp = Some(tag);
+            changed = true;
+        }
+        let cred_tag = self.creds.credential_tag(&cred);
+        if entry.cred.as_deref() != Some(cred_tag.as_str()) {
+            if entry.cred.is_some() {
+                // As for `rp`: it hid the entry from gets that name its credential.
+                self.recovered.push(EntryIssue {
+                    key: entry_key.clone(),
+                    reason: "its credential lookup tag was wrong; corrected".into(),
+                    rp_id: None,
+                    user_name: None,
+                });
+            }
+            entry.cred = Some(cred_tag);
             changed = true;
         }
         if changed {

@@ -225,18 +225,30 @@ fn nothing_secret_or_identifying_is_written_in_plaintext() {
     ] {
         assert!(!text.contains(needle), "{needle} leaked into storage");
     }
+    let (_, all) = load(&storage)
+        .unlock_all_pin(&pin("1234"), NOW, &mut rng)
+        .unwrap();
+    for p in &all {
+        let id = b64url::encode(&p.credential_id);
+        assert!(!text.contains(&id), "a credential id leaked into storage");
+    }
     let mut tags = Vec::new();
     for key in entry_keys(&storage) {
         let obj = storage[&key].as_object().unwrap();
         let mut members: Vec<&str> = obj.keys().map(String::as_str).collect();
         members.sort_unstable();
-        assert_eq!(members, ["ct", "id", "nonce", "rp", "v"]);
-        // The lookup tag is a keyed hash: 16 bytes, nothing of the rpId readable.
+        assert_eq!(members, ["cred", "ct", "id", "nonce", "rp", "v"]);
+        // The lookup tags are keyed hashes: 16 bytes, nothing of the rpId or credential id readable.
         let tag = obj["rp"].as_str().unwrap();
         assert_eq!(b64url::decode(tag).unwrap().len(), 16);
+        let cred = obj["cred"].as_str().unwrap();
+        assert_eq!(b64url::decode(cred).unwrap().len(), 16);
         tags.push(tag.to_owned());
+        tags.push(cred.to_owned());
     }
-    assert_ne!(tags[0], tags[1], "two sites, two tags");
+    tags.sort();
+    tags.dedup();
+    assert_eq!(tags.len(), 4, "two sites, two credentials, four tags");
 }
 
 #[test]
@@ -688,11 +700,13 @@ fn check_frozen(json: &str) {
     let keys = entry_keys(&storage);
     assert_eq!(commit.set.keys().collect::<Vec<_>>(), [&keys[0]]);
     assert!(commit.remove.is_empty() && commit.cleanup.is_empty());
-    // The migration adds the tag and nothing else: the ciphertext is the one stored.
+    // The migration adds the tags and nothing else: the ciphertext is the one stored.
     let mut migrated = sj(&commit.set[&keys[0]]);
     let tag = migrated.as_object_mut().unwrap().remove("rp").unwrap();
+    let cred = migrated.as_object_mut().unwrap().remove("cred").unwrap();
     assert_eq!(migrated, storage[&keys[0]]);
     assert_eq!(b64url::decode(tag.as_str().unwrap()).unwrap().len(), 16);
+    assert_eq!(b64url::decode(cred.as_str().unwrap()).unwrap().len(), 16);
     apply(&mut storage, &commit);
     // Migrated: the next unlock opens nothing until example.com asks.
     let mut again = load(&storage);
@@ -774,6 +788,54 @@ fn frozen_v1_tagged_vault_opens_lazily() {
         crate::test_hex::to_hex(&found[0].private_key.public_key_sec1_uncompressed()[..9]),
         FROZEN_PUBLIC_KEY_PREFIX
     );
+    // Written before credential tags: opening it adds `cred` and nothing else.
+    let commit = vault.take_pending().unwrap();
+    assert_eq!(commit.set.keys().collect::<Vec<_>>(), [key]);
+    assert!(commit.remove.is_empty() && commit.cleanup.is_empty());
+    let mut migrated = sj(&commit.set[key]);
+    let cred = migrated.as_object_mut().unwrap().remove("cred").unwrap();
+    assert_eq!(migrated, storage[key]);
+    assert_eq!(
+        cred.as_str().unwrap(),
+        vault
+            .opened
+            .as_ref()
+            .unwrap()
+            .creds
+            .credential_tag(&found[0].credential_id)
+    );
+}
+
+/// The same vault with both lookup tags (`rp`, and `cred` since the cold-start round): a get
+/// that names its credential opens it, one that names another opens nothing.
+const FROZEN_V1_CRED: &str = include_str!("testdata/vault-v1-cred.json");
+
+#[test]
+fn frozen_v1_vault_with_credential_tags_opens_by_credential() {
+    let storage: Map<String, Value> = serde_json::from_str(FROZEN_V1_CRED).unwrap();
+    let mut vault = Vault::load_json(FROZEN_V1_CRED).unwrap();
+    let (commit, none) = vault
+        .unlock_with_pin(&pin("1234"), NOW, &mut TestRng::new(0))
+        .unwrap();
+    assert_eq!(commit, Commit::default());
+    assert!(none.is_empty());
+    let key = &entry_keys(&storage)[0];
+    assert_eq!(storage[key]["cred"], "H_07spD7fyzzTN_Z9ZSFnw");
+    let other = vec![vec![7u8; 16]];
+    assert!(vault
+        .open_credentials("example.com", &other, NOW)
+        .unwrap()
+        .is_empty());
+    assert_eq!(
+        vault.unverified(),
+        1,
+        "another credential's entry stays closed"
+    );
+    let id = b64url::decode("AAECAwQFBgcICQoLDA0ODw").unwrap();
+    let found = vault.open_credentials("example.com", &[id], NOW).unwrap();
+    assert_eq!(names(&found), ["alice"]);
+    assert_eq!(found[0].label.as_deref(), Some("frozen"));
+    assert_eq!(vault.unverified(), 0);
     assert_eq!(vault.take_pending().unwrap(), Commit::default());
 }
 
@@ -1237,4 +1299,145 @@ fn a_lazy_repair_dropped_by_a_lock_is_found_again_not_lost() {
             after.damaged()
         );
     }
+}
+
+/// Three passkeys for a.example (alice, carol, dave) and bob for b.example, all tagged.
+fn one_site_storage(rng: &mut TestRng) -> (Map<String, Value>, Vec<Passkey>) {
+    let mut storage = Map::new();
+    let mut vault = load(&storage);
+    let (commit, _) = vault.create(&pin("1234"), FAST, NOW, rng).unwrap();
+    apply(&mut storage, &commit);
+    let all = vec![
+        passkey(rng, 1, "a.example", "alice"),
+        passkey(rng, 2, "b.example", "bob"),
+        passkey(rng, 3, "a.example", "carol"),
+        passkey(rng, 4, "a.example", "dave"),
+    ];
+    let commit = vault
+        .commit_writes(all.iter().map(StoreWrite::put).collect(), NOW, rng)
+        .unwrap();
+    apply(&mut storage, &commit);
+    (storage, all)
+}
+
+#[test]
+fn a_get_that_names_its_credentials_opens_only_their_entries() {
+    let mut rng = TestRng::new(40);
+    let (storage, all) = one_site_storage(&mut rng);
+    let (alice, bob, carol) = (&all[0], &all[1], &all[2]);
+    let mut vault = load(&storage);
+    vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    assert_eq!(vault.unverified(), 4);
+    // Bob's credential named for a.example: his entry is not a.example's, nothing opens.
+    let ids = |ps: &[&Passkey]| {
+        ps.iter()
+            .map(|p| p.credential_id.clone())
+            .collect::<Vec<_>>()
+    };
+    assert!(vault
+        .open_credentials("a.example", &ids(&[bob]), NOW)
+        .unwrap()
+        .is_empty());
+    assert_eq!(vault.unverified(), 4);
+    // Carol's: only her entry.
+    let found = vault
+        .open_credentials("a.example", &ids(&[carol]), NOW)
+        .unwrap();
+    assert_eq!(names(&found), ["carol"]);
+    assert_eq!(vault.unverified(), 3);
+    // Again: already open, nothing more.
+    assert!(vault
+        .open_credentials("a.example", &ids(&[carol]), NOW)
+        .unwrap()
+        .is_empty());
+    // Alice and carol: alice's entry only.
+    let found = vault
+        .open_credentials("a.example", &ids(&[alice, carol]), NOW)
+        .unwrap();
+    assert_eq!(names(&found), ["alice"]);
+    // A discoverable request still opens every entry of its site.
+    assert_eq!(names(&vault.open_rp("a.example", NOW).unwrap()), ["dave"]);
+    assert_eq!(vault.unverified(), 1);
+    assert_eq!(vault.take_pending().unwrap(), Commit::default());
+    // Past MAX_NAMED_CREDENTIALS ids: the site's entries, as open_rp.
+    let mut again = load(&storage);
+    again.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let many: Vec<Vec<u8>> = (0..=MAX_NAMED_CREDENTIALS)
+        .map(|i| vec![u8::try_from(i % 256).unwrap(); 16])
+        .collect();
+    let found = again.open_credentials("a.example", &many, NOW).unwrap();
+    assert_eq!(names(&found), ["alice", "carol", "dave"]);
+}
+
+#[test]
+fn untagged_and_mistagged_credentials_open_or_hide_but_never_serve_another_site() {
+    let mut rng = TestRng::new(41);
+    let (mut storage, all) = one_site_storage(&mut rng);
+    let (alice, bob, carol, dave) = (&all[0], &all[1], &all[2], &all[3]);
+    let mut probe = load(&storage);
+    probe.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let entry_of = |p: &Passkey| {
+        let id = probe
+            .opened
+            .as_ref()
+            .unwrap()
+            .creds
+            .credential_tag(&p.credential_id);
+        entry_keys(&storage)
+            .into_iter()
+            .find(|k| storage[k]["cred"] == id.as_str())
+            .unwrap()
+    };
+    let [alice_key, bob_key, carol_key, dave_key] = [alice, bob, carol, dave].map(entry_of);
+    // Dave's entry predates credential tags; carol's carries alice's tag; bob's (b.example)
+    // carries alice's rpId tag and credential tag.
+    storage[&dave_key].as_object_mut().unwrap().remove("cred");
+    let alice_tag = storage[&alice_key]["cred"].clone();
+    storage[&carol_key]["cred"] = alice_tag.clone();
+    storage[&bob_key]["cred"] = alice_tag;
+    storage[&bob_key]["rp"] = storage[&alice_key]["rp"].clone();
+
+    let mut vault = load(&storage);
+    vault.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let opened = vault
+        .open_credentials("a.example", std::slice::from_ref(&alice.credential_id), NOW)
+        .unwrap();
+    // Alice's, the untagged one (dave) and the two carrying her tags are decrypted; each is
+    // handed over under its own rpId (bob's is served for b.example only).
+    let mut by_rp: Vec<(String, String)> = opened
+        .iter()
+        .map(|p| (p.rp_id.clone(), p.user_name.clone()))
+        .collect();
+    by_rp.sort();
+    assert_eq!(
+        by_rp,
+        [
+            ("a.example".to_owned(), "alice".to_owned()),
+            ("a.example".to_owned(), "carol".to_owned()),
+            ("a.example".to_owned(), "dave".to_owned()),
+            ("b.example".to_owned(), "bob".to_owned()),
+        ]
+    );
+    // The wrong tags are corrected and reported, the missing one added; ciphertexts unchanged.
+    let commit = vault.take_pending().unwrap();
+    let mut keys: Vec<&String> = commit.set.keys().collect();
+    keys.sort();
+    let mut want = vec![&dave_key, &carol_key, &bob_key];
+    want.sort();
+    assert_eq!(keys, want);
+    for k in want {
+        assert_eq!(sj(&commit.set[k])["ct"], storage[k]["ct"]);
+    }
+    assert_eq!(vault.recovered().len(), 3, "{:?}", vault.recovered());
+
+    // A wrong credential tag hides an entry from a get naming it, until the verification.
+    let mut storage2 = storage.clone();
+    storage2[&alice_key]["cred"] = storage2[&bob_key]["rp"].clone();
+    let mut v2 = load(&storage2);
+    v2.unlock_with_pin(&pin("1234"), NOW, &mut rng).unwrap();
+    let found = v2
+        .open_credentials("a.example", std::slice::from_ref(&alice.credential_id), NOW)
+        .unwrap();
+    assert!(!names(&found).contains(&"alice".to_owned()), "hidden");
+    assert!(names(&v2.finish_verification(NOW).unwrap()).contains(&"alice".to_owned()));
 }
