@@ -311,7 +311,8 @@ export function withVault(fn, { activity = true } = {}) {
   });
 }
 
-export const vaultState = (current) => unwrap(current.status()).state;
+/** "none", "locked" or "unlocked" (the wasm's `state()`: `status()` would build and parse the whole status). */
+export const vaultState = (current) => current.state();
 
 /** Records a use of the unlocked vault (storage.session is written at most every 10 s). */
 function touch() {

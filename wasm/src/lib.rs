@@ -77,6 +77,11 @@ impl Latchkey {
         self.session.status()
     }
 
+    /// `status().state` alone (`none`, `locked` or `unlocked`), without building the status.
+    pub fn state(&self) -> String {
+        self.session.state().to_owned()
+    }
+
     /// Number of passkeys served (0 while locked).
     pub fn count(&self) -> usize {
         self.session.count()

@@ -241,6 +241,12 @@ impl<R: Rng, C: Clock> Session<R, C> {
         envelope(Ok(self.status_value()))
     }
 
+    /// The vault's state (`none`, `locked`, `unlocked`), as [`Session::status`] gives it in
+    /// `state`, without building the rest of the status.
+    pub fn state(&self) -> &'static str {
+        self.vault.state().as_str()
+    }
+
     /// Number of passkeys (unlocked only): the live ones opened so far plus the entries not
     /// verified yet, so exact once `unverified` is 0 and never below the real number before.
     pub fn count(&self) -> usize {
@@ -1361,6 +1367,19 @@ mod tests {
         let changed = parse(&s.change_pin("1234", "abcd"));
         assert!(changed["ok"]["commit"]["set"]["vault:header"].is_object());
         assert_eq!(parse(&s.verify_pin("abcd"))["ok"], true);
+    }
+
+    #[test]
+    fn state_is_the_status_state() {
+        let s = session();
+        assert_eq!(s.state(), "none");
+        assert_eq!(parse(&s.status())["ok"]["state"], s.state());
+        let (mut s, _) = unlocked();
+        assert_eq!(s.state(), "unlocked");
+        assert_eq!(parse(&s.status())["ok"]["state"], s.state());
+        parse(&s.lock());
+        assert_eq!(s.state(), "locked");
+        assert_eq!(parse(&s.status())["ok"]["state"], s.state());
     }
 
     #[test]
