@@ -14,7 +14,7 @@
 // The vault: CREATE (passkeys the page creates for its own site first, default 3: the bench's cold
 // phase has 3 + BENCH_N, all for one site), or SIZE (a native vault of SIZE passkeys, 3 of them for
 // the page's site and the rest for other sites: core/examples/bench_native.rs, as the bench's sizes;
-// built with `cargo build --release -p latchkey-core --example bench_native` if missing).
+// built with `cargo build --release -p latchkey-core --example bench_native` first).
 // Prints one JSON line per build: the page's cold call and each mark (ms since the background's time
 // origin) as [p50, p90], in the order of their medians.
 
@@ -38,7 +38,8 @@ const SIZE = Number(process.env.SIZE || 0);
 /** A native vault fixture of `n` passkeys ({storage, sessionKey, localhost: [ids]}). */
 function fixture(n) {
   const bin = path.join(ROOT, 'target/release/examples/bench_native');
-  if (!fs.existsSync(bin)) {
+  {
+    // Always through cargo (a no-op when up to date): a stale example writes an older format.
     const r = spawnSync('cargo', ['build', '--release', '-p', 'latchkey-core', '--example', 'bench_native'], { cwd: ROOT, stdio: 'inherit' });
     if (r.status !== 0) throw new Error('could not build bench_native');
   }
