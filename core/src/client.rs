@@ -674,16 +674,23 @@ impl<S: CredentialStore, R: Rng, C: Clock> Latchkey<S, R, C> {
 
     /// Usable passkeys, most recently used (or created) first.
     fn candidates(&self, req: &GetRequest) -> Vec<&Passkey> {
-        let mut found: Vec<&Passkey> = self
-            .store
-            .find_by_rp_id(&req.rp_id)
-            .into_iter()
-            .filter(|p| {
-                req.allow_ids
-                    .as_ref()
-                    .is_none_or(|ids| ids.contains(&p.credential_id))
-            })
-            .collect();
+        let mut found: Vec<&Passkey> = match &req.allow_ids {
+            None => self.store.find_by_rp_id(&req.rp_id),
+            // An allow list names its credentials: each is looked up by id (O(log n)) rather
+            // than filtering every passkey of the RP ID against the list. A listed id counts once
+            // however often it is listed.
+            Some(ids) => {
+                let mut found: Vec<&Passkey> = Vec::new();
+                for p in ids.iter().filter_map(|id| self.store.get(id)) {
+                    if p.rp_id == req.rp_id
+                        && !found.iter().any(|q| q.credential_id == p.credential_id)
+                    {
+                        found.push(p);
+                    }
+                }
+                found
+            }
+        };
         // The shared sort: one copy of the standard sort in the wasm (crate::sort).
         crate::sort::sort_by(&mut found, |a, b| {
             let recency = |p: &Passkey| p.last_used_ms.unwrap_or(p.created_ms).max(p.created_ms);

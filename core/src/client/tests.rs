@@ -1055,3 +1055,50 @@ fn get_deferred_records_the_use_and_names_the_passkey_instead_of_journaling_it()
         .is_err());
     assert_eq!(c.store.get(&id).unwrap().last_used_ms, Some(T0 + 8_000));
 }
+
+#[test]
+fn an_allow_list_findseach_listed_passkey_of_the_rp_once() {
+    let mut c = client();
+    let (mine, _) = create_ok(&mut c, "https://example.com", &creation());
+    let (other_user, _) = create_ok(
+        &mut c,
+        "https://example.com",
+        &creation_with(|v| v["user"]["id"] = json!("b3RoZXI")),
+    );
+    let (elsewhere, _) = create_ok(
+        &mut c,
+        "https://other.test",
+        &creation_with(|v| v["rp"]["id"] = json!("other.test")),
+    );
+    let allow = |ids: &[&str]| {
+        request(json!({
+            "challenge": "AQID",
+            "rpId": "example.com",
+            "allowCredentials": ids.iter().map(|id| json!({"type": "public-key", "id": id})).collect::<Vec<_>>(),
+        }))
+    };
+    let origin = ctx("https://example.com");
+    let listed = |opts: &RequestOptions| -> Vec<String> {
+        c.inspect_get(&origin, opts)
+            .unwrap()
+            .candidates
+            .into_iter()
+            .map(|x| x.credential_id)
+            .collect()
+    };
+    // Repeats count once; another RP's passkey and unknown ids are not candidates.
+    assert_eq!(
+        listed(&allow(&[
+            &mine.id,
+            &elsewhere.id,
+            &mine.id,
+            "AAAA",
+            &mine.id
+        ])),
+        vec![mine.id.clone()]
+    );
+    let both = listed(&allow(&[&other_user.id, &mine.id, &other_user.id]));
+    assert_eq!(both.len(), 2);
+    assert!(both.contains(&mine.id) && both.contains(&other_user.id));
+    assert!(listed(&allow(&[&elsewhere.id])).is_empty());
+}
