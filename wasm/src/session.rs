@@ -188,7 +188,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
     pub fn new(rng: R, clock: C) -> Self {
         Self {
             core: Core::new(MemoryStore::new(), rng, clock),
-            vault: Vault::load(&Object::new()),
+            vault: Vault::empty(),
             metadata_pending: KeySet::new(),
         }
     }

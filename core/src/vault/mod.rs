@@ -401,6 +401,13 @@ impl Vault {
         Self::from_parts(slots, legacy, main, backup)
     }
 
+    /// The vault of an empty `storage.local` (state "none"): [`Vault::load`] of `{}`, without
+    /// linking the snapshot walk into the caller (the wasm session's constructor; issue 6).
+    #[must_use]
+    pub fn empty() -> Self {
+        Self::from_parts(BTreeMap::new(), Vec::new(), None, None)
+    }
+
     /// [`Vault::load`] from the snapshot's JSON text (what the service worker hands over): the
     /// snapshot is only validated ([`json::parse_object_raw`]); each entry's small envelope is
     /// parsed from its own text, and no JSON tree of the whole storage is built.
