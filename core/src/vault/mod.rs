@@ -590,16 +590,7 @@ impl Vault {
         };
         let mut commit = Commit::default();
         let key = match header.unlock_with_pin(pin) {
-            Ok(key) => {
-                if self.header_state == HeaderState::Damaged {
-                    // `header` is the backup: it opened, so it becomes the header again.
-                    commit
-                        .set
-                        .insert(HEADER_KEY.into(), Box::new(header.to_json()));
-                    self.header_state = HeaderState::Recovered;
-                }
-                key
-            }
+            Ok(key) => key,
             Err(e) => {
                 let backup = self.backup.clone().filter(|b| *b != header);
                 let Some(backup) = backup else {
@@ -615,6 +606,26 @@ impl Vault {
                 key
             }
         };
+        self.unlock_opened(commit, key, now_ms, rng)
+    }
+
+    /// The end of every unlock, once `key` opened the header: a damaged header's backup (what
+    /// `self.header` then holds) becomes the header again (in `commit`), and the entries open
+    /// ([`Vault::open_with`]). One copy for every unlock method (wasm size, issue 6).
+    #[inline(never)]
+    fn unlock_opened(
+        &mut self,
+        mut commit: Commit,
+        key: VaultKey,
+        now_ms: u64,
+        rng: &mut impl Rng,
+    ) -> Result<(Commit, Vec<Passkey>), VaultError> {
+        if let (HeaderState::Damaged, Some(header)) = (self.header_state, &self.header) {
+            commit
+                .set
+                .insert(HEADER_KEY.into(), Box::new(header.to_json()));
+            self.header_state = HeaderState::Recovered;
+        }
         let (more, passkeys) = self.open_with(key, now_ms, rng)?;
         commit.merge(more);
         Ok((commit, passkeys))
@@ -638,16 +649,7 @@ impl Vault {
         if !header.key_matches(&key) {
             return Err(VaultError::WrongKey);
         }
-        let mut commit = Commit::default();
-        if self.header_state == HeaderState::Damaged {
-            commit
-                .set
-                .insert(HEADER_KEY.into(), Box::new(header.to_json()));
-            self.header_state = HeaderState::Recovered;
-        }
-        let (more, passkeys) = self.open_with(key, now_ms, rng)?;
-        commit.merge(more);
-        Ok((commit, passkeys))
+        self.unlock_opened(Commit::default(), key, now_ms, rng)
     }
 
     fn no_header_error(&self) -> VaultError {
@@ -770,20 +772,11 @@ impl Vault {
         now_ms: u64,
         rng: &mut impl Rng,
     ) -> Result<(Commit, Vec<Passkey>), VaultError> {
-        let Some(header) = self.header.clone() else {
+        let Some(header) = &self.header else {
             return Err(self.no_header_error());
         };
         let key = header.unlock_with_os_key(key_id, kek)?;
-        let mut commit = Commit::default();
-        if self.header_state == HeaderState::Damaged {
-            commit
-                .set
-                .insert(HEADER_KEY.into(), Box::new(header.to_json()));
-            self.header_state = HeaderState::Recovered;
-        }
-        let (more, passkeys) = self.open_with(key, now_ms, rng)?;
-        commit.merge(more);
-        Ok((commit, passkeys))
+        self.unlock_opened(Commit::default(), key, now_ms, rng)
     }
 
     /// Checks an OS-held key against the unlocked vault.
