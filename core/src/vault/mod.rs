@@ -559,16 +559,8 @@ impl Vault {
         params.check()?;
         let key = VaultKey::generate(rng)?;
         let header = VaultHeader::new(&key, pin, params, now_ms, rng)?;
-        let mut commit = Commit::default();
-        commit
-            .set
-            .insert(HEADER_KEY.into(), Box::new(header.to_json()));
-        commit
-            .set
-            .insert(HEADER_BACKUP_KEY.into(), Box::new(header.to_json()));
         self.opened = Some(Opened::new(key, header.vault_id.clone()));
-        self.backup = Some(header.clone());
-        self.header = Some(header);
+        let mut commit = self.replace_header(header);
         self.header_state = HeaderState::Ok;
         let mut passkeys = Vec::new();
         commit.merge(self.migrate_legacy(&mut passkeys, rng)?);
