@@ -206,10 +206,8 @@ impl<R: Rng, C: Clock> Session<R, C> {
             })
             .map(|vault| {
                 self.vault = vault;
-                self.core.store = MemoryStore::new();
-                self.core.clear_precomputed();
                 // Storage is the truth again: unwritten metadata is dropped, never written over it.
-                self.metadata_pending.clear();
+                self.forget();
                 self.status_value()
             });
         envelope(result)
@@ -334,8 +332,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             let pin = Pin::new(pin.to_owned());
             if self.vault.state() == VaultState::Unlocked {
                 self.vault.verify_pin(&pin)?;
-                let session_key = self.vault.session_key()?;
-                return Ok(commit_and_key(&Commit::default(), session_key));
+                return self.still_unlocked();
             }
             let now = self.now();
             let (commit, passkeys) = self.vault.unlock_with_pin(&pin, now, self.core.rng_mut())?;
@@ -367,8 +364,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             if self.vault.state() == VaultState::Unlocked {
                 // Already open: the released key still has to open this vault.
                 self.vault.verify_os_key(key_id, &kek)?;
-                let session_key = self.vault.session_key()?;
-                return Ok(commit_and_key(&Commit::default(), session_key));
+                return self.still_unlocked();
             }
             let now = self.now();
             let (commit, passkeys) =
@@ -421,10 +417,23 @@ impl<R: Rng, C: Clock> Session<R, C> {
     /// Locks: the vault key and every decrypted passkey are dropped (and zeroized).
     pub fn lock(&mut self) -> String {
         self.vault.lock();
+        self.forget();
+        envelope(Ok(Value::Bool(true)))
+    }
+
+    /// Drops every decrypted passkey, the precomputed nonces and keys, and the pending metadata
+    /// (load and lock; one copy: wasm size, issue 6).
+    #[inline(never)]
+    fn forget(&mut self) {
         self.core.store = MemoryStore::new();
         self.core.clear_precomputed();
         self.metadata_pending.clear();
-        envelope(Ok(Value::Bool(true)))
+    }
+
+    /// `{commit (empty), sessionKey}`: an unlock's answer when the vault already was unlocked.
+    fn still_unlocked(&self) -> Result<Value, Fail> {
+        let session_key = self.vault.session_key()?;
+        Ok(commit_and_key(&Commit::default(), session_key))
     }
 
     fn require_unlocked(&self) -> Result<(), Fail> {
