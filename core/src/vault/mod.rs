@@ -1131,8 +1131,8 @@ impl Vault {
         let opened = self.opened.as_mut().ok_or(VaultError::Locked)?;
         let mut written: Vec<String> = Vec::new();
         for (id, cred, entry, deleted) in planned {
-            let entry_key = format!("{ENTRY_PREFIX}{id}");
-            let prev_key = format!("{PREV_PREFIX}{id}");
+            let entry_key = key_of(ENTRY_PREFIX, &id);
+            let prev_key = key_of(PREV_PREFIX, &id);
             if let Some(old) = opened.sealed.get(&id) {
                 // The previous version rides in the same atomic write; it is dropped once confirmed.
                 if !written.contains(&entry_key) {
@@ -1207,7 +1207,7 @@ impl Vault {
         self.slots.remove(&id);
         commit
             .remove
-            .extend([format!("{ENTRY_PREFIX}{id}"), format!("{PREV_PREFIX}{id}")]);
+            .extend([key_of(ENTRY_PREFIX, &id), key_of(PREV_PREFIX, &id)]);
         Ok(commit)
     }
 
@@ -1252,8 +1252,8 @@ impl Opened {
         commit: &mut Commit,
         passkeys: &mut Vec<Passkey>,
     ) -> Option<EncryptedEntry> {
-        let entry_key = format!("{ENTRY_PREFIX}{id}");
-        let prev_key = format!("{PREV_PREFIX}{id}");
+        let entry_key = key_of(ENTRY_PREFIX, id);
+        let prev_key = key_of(PREV_PREFIX, id);
         let read = |copy: &Option<Stored>| -> Result<(EncryptedEntry, EntryPayload), VaultError> {
             let entry = match copy {
                 None => return Err(VaultError::Tampered("missing".into())),
@@ -1305,9 +1305,7 @@ impl Opened {
         };
         if let Some(deleted_at) = payload.deleted_at {
             if now_ms.saturating_sub(deleted_at) > TRASH_RETENTION_MS {
-                commit
-                    .remove
-                    .extend([entry_key, format!("{PREV_PREFIX}{id}")]);
+                commit.remove.extend([entry_key, key_of(PREV_PREFIX, id)]);
                 return None;
             }
         }
@@ -1382,6 +1380,16 @@ impl Opened {
         commit.cleanup.extend(cleanup_prev);
         changed.then_some(entry)
     }
+}
+
+/// The storage key of entry `id` under `prefix` ([`ENTRY_PREFIX`] or [`PREV_PREFIX`]): one
+/// concatenation rather than a `format!` at each use (wasm size, issue 6).
+#[inline(never)]
+fn key_of(prefix: &str, id: &str) -> String {
+    let mut key = String::with_capacity(prefix.len() + id.len());
+    key.push_str(prefix);
+    key.push_str(id);
+    key
 }
 
 #[cfg(test)]
