@@ -143,21 +143,21 @@ impl PasskeySummary<'_> {
 /// An error for the envelope: a WebAuthn error (page-facing name) or a vault error.
 #[derive(Debug)]
 struct Fail {
-    name: String,
+    name: &'static str,
     message: String,
 }
 
 impl Fail {
     /// `{"name","message"}`: the JSON form of [`WebAuthnError::to_json`], for vault errors too.
     fn to_json(&self) -> Value {
-        Value::Object(error_json(&self.name, &self.message))
+        Value::Object(error_json(self.name, &self.message))
     }
 }
 
 impl From<WebAuthnError> for Fail {
     fn from(e: WebAuthnError) -> Self {
         Self {
-            name: e.name.to_string(),
+            name: e.name.as_str(),
             message: e.message,
         }
     }
@@ -166,7 +166,7 @@ impl From<WebAuthnError> for Fail {
 impl From<VaultError> for Fail {
     fn from(e: VaultError) -> Self {
         Self {
-            name: e.name().to_owned(),
+            name: e.name(),
             message: e.to_string(),
         }
     }
@@ -201,7 +201,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
     pub fn load(&mut self, storage_json: &str) -> String {
         let result = Vault::load_json(storage_json)
             .map_err(|e| Fail {
-                name: "UnknownError".into(),
+                name: "UnknownError",
                 message: format!("the storage snapshot is not a JSON object: {e}"),
             })
             .map(|vault| {
@@ -465,8 +465,8 @@ impl<R: Rng, C: Clock> Session<R, C> {
             Ok(commit) => Ok(commit),
             Err(e) => {
                 self.vault.lock();
-                self.core.store = MemoryStore::new();
-                self.core.clear_precomputed();
+                // (Pending metadata was taken above: forgetting it changes nothing.)
+                self.forget();
                 Err(e.into())
             }
         }
