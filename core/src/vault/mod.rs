@@ -362,10 +362,10 @@ impl VaultState {
     }
 }
 
-fn issue(key: String, reason: impl Into<String>, record: Option<&PasskeyRecord>) -> EntryIssue {
+fn issue(key: String, reason: String, record: Option<&PasskeyRecord>) -> EntryIssue {
     EntryIssue {
         key,
-        reason: reason.into(),
+        reason,
         rp_id: record.map(|r| r.rp_id.clone()),
         user_name: record.map(|r| r.user_name.clone()),
     }
@@ -584,7 +584,7 @@ impl Vault {
         let key = match header.unlock_with_pin(pin) {
             Ok(key) => key,
             Err(e) => {
-                let backup = self.backup.clone().filter(|b| *b != header);
+                let backup = self.backup.as_ref().filter(|b| **b != header).cloned();
                 let Some(backup) = backup else {
                     return Err(e);
                 };
@@ -1312,7 +1312,7 @@ impl Opened {
         let Ok(cred) = b64url::decode(&payload.record.credential_id) else {
             self.damaged.push(issue(
                 entry_key,
-                "the credential id is not base64url",
+                "the credential id is not base64url".into(),
                 Some(&payload.record),
             ));
             return None;
@@ -1320,7 +1320,7 @@ impl Opened {
         if self.entry_of.contains_key(&cred) {
             self.damaged.push(issue(
                 entry_key,
-                "a second entry for a credential id already loaded (left in storage)",
+                "a second entry for a credential id already loaded (left in storage)".into(),
                 Some(&payload.record),
             ));
             return None;
