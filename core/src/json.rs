@@ -582,8 +582,17 @@ impl Object {
 
     /// Builder form of [`Object::insert`].
     #[must_use]
-    pub fn with(mut self, key: &str, value: impl Into<Value>) -> Self {
-        self.insert_value(key.to_owned(), value.into());
+    #[inline]
+    pub fn with(self, key: &str, value: impl Into<Value>) -> Self {
+        self.with_value(key, value.into())
+    }
+
+    /// [`Object::with`] after the conversion: one copy in the wasm rather than one per value type
+    /// (issue 6).
+    #[must_use]
+    #[inline(never)]
+    pub fn with_value(mut self, key: &str, value: Value) -> Self {
+        self.insert_value(key.to_owned(), value);
         self
     }
 

@@ -143,21 +143,21 @@ impl PasskeySummary<'_> {
 /// An error for the envelope: a WebAuthn error (page-facing name) or a vault error.
 #[derive(Debug)]
 struct Fail {
-    name: String,
+    name: &'static str,
     message: String,
 }
 
 impl Fail {
     /// `{"name","message"}`: the JSON form of [`WebAuthnError::to_json`], for vault errors too.
     fn to_json(&self) -> Value {
-        Value::Object(error_json(&self.name, &self.message))
+        Value::Object(error_json(self.name, &self.message))
     }
 }
 
 impl From<WebAuthnError> for Fail {
     fn from(e: WebAuthnError) -> Self {
         Self {
-            name: e.name.to_string(),
+            name: e.name.as_str(),
             message: e.message,
         }
     }
@@ -166,7 +166,7 @@ impl From<WebAuthnError> for Fail {
 impl From<VaultError> for Fail {
     fn from(e: VaultError) -> Self {
         Self {
-            name: e.name().to_owned(),
+            name: e.name(),
             message: e.to_string(),
         }
     }
@@ -188,7 +188,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
     pub fn new(rng: R, clock: C) -> Self {
         Self {
             core: Core::new(MemoryStore::new(), rng, clock),
-            vault: Vault::load(&Object::new()),
+            vault: Vault::empty(),
             metadata_pending: KeySet::new(),
         }
     }
@@ -201,15 +201,13 @@ impl<R: Rng, C: Clock> Session<R, C> {
     pub fn load(&mut self, storage_json: &str) -> String {
         let result = Vault::load_json(storage_json)
             .map_err(|e| Fail {
-                name: "UnknownError".into(),
+                name: "UnknownError",
                 message: format!("the storage snapshot is not a JSON object: {e}"),
             })
             .map(|vault| {
                 self.vault = vault;
-                self.core.store = MemoryStore::new();
-                self.core.clear_precomputed();
                 // Storage is the truth again: unwritten metadata is dropped, never written over it.
-                self.metadata_pending.clear();
+                self.forget();
                 self.status_value()
             });
         envelope(result)
@@ -340,8 +338,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             let pin = Pin::new(pin.to_owned());
             if self.vault.state() == VaultState::Unlocked {
                 self.vault.verify_pin(&pin)?;
-                let session_key = self.vault.session_key()?;
-                return Ok(commit_and_key(&Commit::default(), session_key));
+                return self.still_unlocked();
             }
             let now = self.now();
             let (commit, passkeys) = self.vault.unlock_with_pin(&pin, now, self.core.rng_mut())?;
@@ -373,8 +370,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
             if self.vault.state() == VaultState::Unlocked {
                 // Already open: the released key still has to open this vault.
                 self.vault.verify_os_key(key_id, &kek)?;
-                let session_key = self.vault.session_key()?;
-                return Ok(commit_and_key(&Commit::default(), session_key));
+                return self.still_unlocked();
             }
             let now = self.now();
             let (commit, passkeys) =
@@ -427,10 +423,23 @@ impl<R: Rng, C: Clock> Session<R, C> {
     /// Locks: the vault key and every decrypted passkey are dropped (and zeroized).
     pub fn lock(&mut self) -> String {
         self.vault.lock();
+        self.forget();
+        envelope(Ok(Value::Bool(true)))
+    }
+
+    /// Drops every decrypted passkey, the precomputed nonces and keys, and the pending metadata
+    /// (load and lock; one copy: wasm size, issue 6).
+    #[inline(never)]
+    fn forget(&mut self) {
         self.core.store = MemoryStore::new();
         self.core.clear_precomputed();
         self.metadata_pending.clear();
-        envelope(Ok(Value::Bool(true)))
+    }
+
+    /// `{commit (empty), sessionKey}`: an unlock's answer when the vault already was unlocked.
+    fn still_unlocked(&self) -> Result<Value, Fail> {
+        let session_key = self.vault.session_key()?;
+        Ok(commit_and_key(&Commit::default(), session_key))
     }
 
     fn require_unlocked(&self) -> Result<(), Fail> {
@@ -462,8 +471,8 @@ impl<R: Rng, C: Clock> Session<R, C> {
             Ok(commit) => Ok(commit),
             Err(e) => {
                 self.vault.lock();
-                self.core.store = MemoryStore::new();
-                self.core.clear_precomputed();
+                // (Pending metadata was taken above: forgetting it changes nothing.)
+                self.forget();
                 Err(e.into())
             }
         }
@@ -619,17 +628,21 @@ impl<R: Rng, C: Clock> Session<R, C> {
         )))
     }
 
-    fn credential_id(id: &str) -> Result<Vec<u8>, Fail> {
-        b64url::decode(id)
-            .map_err(|_| VaultError::Invalid("the credential id is not base64url".into()).into())
+    /// What every change by credential id starts with: the vault unlocked, the id decoded, every
+    /// entry opened (one copy for rename, remove, restore and purge: wasm size, issue 6).
+    #[inline(never)]
+    fn by_id(&mut self, credential_id: &str) -> Result<Vec<u8>, Fail> {
+        self.require_unlocked()?;
+        let id = b64url::decode(credential_id)
+            .map_err(|_| VaultError::Invalid("the credential id is not base64url".into()))?;
+        self.open_all()?;
+        Ok(id)
     }
 
     /// Sets (or, with `""`, clears) a passkey's label.
     pub fn rename(&mut self, credential_id: &str, label: &str) -> String {
         envelope((|| {
-            self.require_unlocked()?;
-            let id = Self::credential_id(credential_id)?;
-            self.open_all()?;
+            let id = self.by_id(credential_id)?;
             let label = label.trim();
             if label.chars().count() > MAX_LABEL_CHARS {
                 return Err(VaultError::Invalid(format!(
@@ -657,9 +670,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
     /// Moves a passkey to "Recently deleted".
     pub fn remove(&mut self, credential_id: &str) -> String {
         envelope((|| {
-            self.require_unlocked()?;
-            let id = Self::credential_id(credential_id)?;
-            self.open_all()?;
+            let id = self.by_id(credential_id)?;
             let removed = self
                 .core
                 .store
@@ -676,9 +687,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
     /// Brings a deleted passkey back.
     pub fn restore(&mut self, credential_id: &str) -> String {
         envelope((|| {
-            self.require_unlocked()?;
-            let id = Self::credential_id(credential_id)?;
-            self.open_all()?;
+            let id = self.by_id(credential_id)?;
             let (commit, passkey) = self.vault.restore(&id, self.core.rng_mut())?;
             self.core
                 .store
@@ -691,9 +700,7 @@ impl<R: Rng, C: Clock> Session<R, C> {
     /// Deletes a passkey in "Recently deleted" for good.
     pub fn purge(&mut self, credential_id: &str) -> String {
         envelope((|| {
-            self.require_unlocked()?;
-            let id = Self::credential_id(credential_id)?;
-            self.open_all()?;
+            let id = self.by_id(credential_id)?;
             let commit = self.vault.purge(&id)?;
             Ok(commit_only(&commit))
         })())

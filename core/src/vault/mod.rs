@@ -362,10 +362,10 @@ impl VaultState {
     }
 }
 
-fn issue(key: String, reason: impl Into<String>, record: Option<&PasskeyRecord>) -> EntryIssue {
+fn issue(key: String, reason: String, record: Option<&PasskeyRecord>) -> EntryIssue {
     EntryIssue {
         key,
-        reason: reason.into(),
+        reason,
         rp_id: record.map(|r| r.rp_id.clone()),
         user_name: record.map(|r| r.user_name.clone()),
     }
@@ -399,6 +399,13 @@ impl Vault {
         let main = main.map(VaultHeader::from_value);
         let backup = backup.and_then(|v| VaultHeader::from_value(v).ok());
         Self::from_parts(slots, legacy, main, backup)
+    }
+
+    /// The vault of an empty `storage.local` (state "none"): [`Vault::load`] of `{}`, without
+    /// linking the snapshot walk into the caller (the wasm session's constructor; issue 6).
+    #[must_use]
+    pub fn empty() -> Self {
+        Self::from_parts(BTreeMap::new(), Vec::new(), None, None)
     }
 
     /// [`Vault::load`] from the snapshot's JSON text (what the service worker hands over): the
@@ -552,16 +559,8 @@ impl Vault {
         params.check()?;
         let key = VaultKey::generate(rng)?;
         let header = VaultHeader::new(&key, pin, params, now_ms, rng)?;
-        let mut commit = Commit::default();
-        commit
-            .set
-            .insert(HEADER_KEY.into(), Box::new(header.to_json()));
-        commit
-            .set
-            .insert(HEADER_BACKUP_KEY.into(), Box::new(header.to_json()));
         self.opened = Some(Opened::new(key, header.vault_id.clone()));
-        self.backup = Some(header.clone());
-        self.header = Some(header);
+        let mut commit = self.replace_header(header);
         self.header_state = HeaderState::Ok;
         let mut passkeys = Vec::new();
         commit.merge(self.migrate_legacy(&mut passkeys, rng)?);
@@ -583,18 +582,9 @@ impl Vault {
         };
         let mut commit = Commit::default();
         let key = match header.unlock_with_pin(pin) {
-            Ok(key) => {
-                if self.header_state == HeaderState::Damaged {
-                    // `header` is the backup: it opened, so it becomes the header again.
-                    commit
-                        .set
-                        .insert(HEADER_KEY.into(), Box::new(header.to_json()));
-                    self.header_state = HeaderState::Recovered;
-                }
-                key
-            }
+            Ok(key) => key,
             Err(e) => {
-                let backup = self.backup.clone().filter(|b| *b != header);
+                let backup = self.backup.as_ref().filter(|b| **b != header).cloned();
                 let Some(backup) = backup else {
                     return Err(e);
                 };
@@ -608,6 +598,26 @@ impl Vault {
                 key
             }
         };
+        self.unlock_opened(commit, key, now_ms, rng)
+    }
+
+    /// The end of every unlock, once `key` opened the header: a damaged header's backup (what
+    /// `self.header` then holds) becomes the header again (in `commit`), and the entries open
+    /// ([`Vault::open_with`]). One copy for every unlock method (wasm size, issue 6).
+    #[inline(never)]
+    fn unlock_opened(
+        &mut self,
+        mut commit: Commit,
+        key: VaultKey,
+        now_ms: u64,
+        rng: &mut impl Rng,
+    ) -> Result<(Commit, Vec<Passkey>), VaultError> {
+        if let (HeaderState::Damaged, Some(header)) = (self.header_state, &self.header) {
+            commit
+                .set
+                .insert(HEADER_KEY.into(), Box::new(header.to_json()));
+            self.header_state = HeaderState::Recovered;
+        }
         let (more, passkeys) = self.open_with(key, now_ms, rng)?;
         commit.merge(more);
         Ok((commit, passkeys))
@@ -631,16 +641,7 @@ impl Vault {
         if !header.key_matches(&key) {
             return Err(VaultError::WrongKey);
         }
-        let mut commit = Commit::default();
-        if self.header_state == HeaderState::Damaged {
-            commit
-                .set
-                .insert(HEADER_KEY.into(), Box::new(header.to_json()));
-            self.header_state = HeaderState::Recovered;
-        }
-        let (more, passkeys) = self.open_with(key, now_ms, rng)?;
-        commit.merge(more);
-        Ok((commit, passkeys))
+        self.unlock_opened(Commit::default(), key, now_ms, rng)
     }
 
     fn no_header_error(&self) -> VaultError {
@@ -763,20 +764,11 @@ impl Vault {
         now_ms: u64,
         rng: &mut impl Rng,
     ) -> Result<(Commit, Vec<Passkey>), VaultError> {
-        let Some(header) = self.header.clone() else {
+        let Some(header) = &self.header else {
             return Err(self.no_header_error());
         };
         let key = header.unlock_with_os_key(key_id, kek)?;
-        let mut commit = Commit::default();
-        if self.header_state == HeaderState::Damaged {
-            commit
-                .set
-                .insert(HEADER_KEY.into(), Box::new(header.to_json()));
-            self.header_state = HeaderState::Recovered;
-        }
-        let (more, passkeys) = self.open_with(key, now_ms, rng)?;
-        commit.merge(more);
-        Ok((commit, passkeys))
+        self.unlock_opened(Commit::default(), key, now_ms, rng)
     }
 
     /// Checks an OS-held key against the unlocked vault.
@@ -1139,8 +1131,8 @@ impl Vault {
         let opened = self.opened.as_mut().ok_or(VaultError::Locked)?;
         let mut written: Vec<String> = Vec::new();
         for (id, cred, entry, deleted) in planned {
-            let entry_key = format!("{ENTRY_PREFIX}{id}");
-            let prev_key = format!("{PREV_PREFIX}{id}");
+            let entry_key = key_of(ENTRY_PREFIX, &id);
+            let prev_key = key_of(PREV_PREFIX, &id);
             if let Some(old) = opened.sealed.get(&id) {
                 // The previous version rides in the same atomic write; it is dropped once confirmed.
                 if !written.contains(&entry_key) {
@@ -1215,7 +1207,7 @@ impl Vault {
         self.slots.remove(&id);
         commit
             .remove
-            .extend([format!("{ENTRY_PREFIX}{id}"), format!("{PREV_PREFIX}{id}")]);
+            .extend([key_of(ENTRY_PREFIX, &id), key_of(PREV_PREFIX, &id)]);
         Ok(commit)
     }
 
@@ -1260,8 +1252,8 @@ impl Opened {
         commit: &mut Commit,
         passkeys: &mut Vec<Passkey>,
     ) -> Option<EncryptedEntry> {
-        let entry_key = format!("{ENTRY_PREFIX}{id}");
-        let prev_key = format!("{PREV_PREFIX}{id}");
+        let entry_key = key_of(ENTRY_PREFIX, id);
+        let prev_key = key_of(PREV_PREFIX, id);
         let read = |copy: &Option<Stored>| -> Result<(EncryptedEntry, EntryPayload), VaultError> {
             let entry = match copy {
                 None => return Err(VaultError::Tampered("missing".into())),
@@ -1313,16 +1305,14 @@ impl Opened {
         };
         if let Some(deleted_at) = payload.deleted_at {
             if now_ms.saturating_sub(deleted_at) > TRASH_RETENTION_MS {
-                commit
-                    .remove
-                    .extend([entry_key, format!("{PREV_PREFIX}{id}")]);
+                commit.remove.extend([entry_key, key_of(PREV_PREFIX, id)]);
                 return None;
             }
         }
         let Ok(cred) = b64url::decode(&payload.record.credential_id) else {
             self.damaged.push(issue(
                 entry_key,
-                "the credential id is not base64url",
+                "the credential id is not base64url".into(),
                 Some(&payload.record),
             ));
             return None;
@@ -1330,7 +1320,7 @@ impl Opened {
         if self.entry_of.contains_key(&cred) {
             self.damaged.push(issue(
                 entry_key,
-                "a second entry for a credential id already loaded (left in storage)",
+                "a second entry for a credential id already loaded (left in storage)".into(),
                 Some(&payload.record),
             ));
             return None;
@@ -1390,6 +1380,16 @@ impl Opened {
         commit.cleanup.extend(cleanup_prev);
         changed.then_some(entry)
     }
+}
+
+/// The storage key of entry `id` under `prefix` ([`ENTRY_PREFIX`] or [`PREV_PREFIX`]): one
+/// concatenation rather than a `format!` at each use (wasm size, issue 6).
+#[inline(never)]
+fn key_of(prefix: &str, id: &str) -> String {
+    let mut key = String::with_capacity(prefix.len() + id.len());
+    key.push_str(prefix);
+    key.push_str(id);
+    key
 }
 
 #[cfg(test)]

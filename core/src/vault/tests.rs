@@ -1441,3 +1441,22 @@ fn untagged_and_mistagged_credentials_open_or_hide_but_never_serve_another_site(
     assert!(!names(&found).contains(&"alice".to_owned()), "hidden");
     assert!(names(&v2.finish_verification(NOW).unwrap()).contains(&"alice".to_owned()));
 }
+
+#[test]
+fn empty_is_the_load_of_an_empty_snapshot() {
+    let empty = Vault::empty();
+    let loaded = load(&Map::new());
+    assert_eq!(format!("{empty:?}"), format!("{loaded:?}"));
+    assert_eq!(empty.state(), VaultState::None);
+    assert_eq!(empty.header_state(), loaded.header_state());
+    assert_eq!(empty.header_problem(), None);
+    assert!(empty.unlock_methods().is_empty());
+    // And it takes a vault as the loaded one does.
+    let mut v = Vault::empty();
+    let (commit, passkeys) = v
+        .create(&Pin::new("1234".into()), FAST, NOW, &mut TestRng::new(7))
+        .unwrap();
+    assert!(passkeys.is_empty());
+    assert!(commit.set.contains_key(HEADER_KEY));
+    assert_eq!(v.state(), VaultState::Unlocked);
+}
