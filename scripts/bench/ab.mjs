@@ -28,7 +28,7 @@ async function one(dist, rpUrl) {
     ? await launchChromium({ extensionDir: path.join(dist, 'chrome-test') })
     : await launchFirefox({ extensionDir: path.join(dist, 'firefox-test') });
   try {
-    await b.goto(`${rpUrl}/raw.html`);
+    await b.goto(`${rpUrl}/isolated.html`); // cross-origin isolated: 5 µs timer (web-tests/rp/server.mjs)
     const warm = await runInPage(b, { kind: 'create', n: 3 });
     await runInPage(b, { kind: 'get', n: 3, allow: warm.ids.slice(-1) });
     // The harness's extension tab stays silent on vault-changed (as bench.mjs's quietHarnessTab).

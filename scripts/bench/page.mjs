@@ -51,7 +51,8 @@ function pageLoop(spec) {
         firstError ??= `${e && e.name}: ${e && e.message}`;
       }
     }
-    return { times, ids: [...new Set(ids)].slice(-3), errors, firstError };
+    // isolated: whether the page is cross-origin isolated (Chromium's timer then ticks in 5 µs, else 100 µs).
+    return { times, ids: [...new Set(ids)].slice(-3), errors, firstError, isolated: self.crossOriginIsolated === true };
   })();
 }
 
