@@ -85,6 +85,89 @@ for (const B of BROWSERS) {
       await assertLatchkeyHandles('switched on again');
     }));
 
+    // The toolbar popup's "Never use Latchkey on this site" (Chromium: `action.openPopup()` opens the
+    // real popup, attached to the window whose active tab is the site; Firefox ESR needs a user
+    // gesture for it, so this case is Chromium's only). The popup is no Playwright page: it is driven
+    // through CDP (attach to its target, Runtime.evaluate).
+    it('the popup\'s "Never use Latchkey on this site" excludes the active tab\'s site, and unchecking brings Latchkey back', { skip: B.name !== 'chromium' && 'Firefox ESR opens the action popup only from a user gesture' }, withLogs(ctx, async () => {
+      const cdp = await b.context.newCDPSession(b.page);
+      const popupTargets = async () =>
+        (await cdp.send('Target.getTargets')).targetInfos.filter((t) => t.type === 'page' && t.url.endsWith('/extension/ui/popup.html'));
+      /** Opens the toolbar popup over the site's tab; returns an evaluate(expression) in it. */
+      async function openPopup() {
+        await b.goto(`${rp.url}/raw.html`);
+        await b.page.bringToFront();
+        const before = new Set((await popupTargets()).map((t) => t.targetId)); // the harness's popup.html tab
+        // Into the site tab's window (the last focused one may be a prompt window, which has no toolbar).
+        await options.page.evaluate(async (url) => {
+          const [tab] = await chrome.tabs.query({ url: `${url}/raw.html` });
+          await chrome.action.openPopup({ windowId: tab.windowId });
+        }, rp.url);
+        let target;
+        for (let i = 0; i < 50 && !target; i++) {
+          target = (await popupTargets()).find((t) => !before.has(t.targetId));
+          if (!target) await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.ok(target, 'the action popup opened');
+        const { sessionId } = await cdp.send('Target.attachToTarget', { targetId: target.targetId, flatten: false });
+        let nextId = 1;
+        return async (expression) => {
+          const id = nextId++;
+          const reply = new Promise((resolve) => {
+            const on = (e) => {
+              if (e.sessionId !== sessionId) return;
+              const m = JSON.parse(e.message);
+              if (m.id !== id) return;
+              cdp.off('Target.receivedMessageFromTarget', on);
+              resolve(m);
+            };
+            cdp.on('Target.receivedMessageFromTarget', on);
+          });
+          await cdp.send('Target.sendMessageToTarget', {
+            sessionId,
+            message: JSON.stringify({ id, method: 'Runtime.evaluate', params: { expression, awaitPromise: true, returnByValue: true } }),
+          });
+          const m = await reply;
+          if (m.error || m.result?.exceptionDetails) throw new Error(`in the popup: ${JSON.stringify(m.error ?? m.result.exceptionDetails)}`);
+          return m.result.result.value;
+        };
+      }
+      /** The popup's site box once it is shown: {checked, text}. */
+      const siteBox = (evaluate) =>
+        evaluate(`(async () => {
+          for (let i = 0; i < 100; i++) {
+            const box = document.getElementById('site-box');
+            if (box && !box.hidden) return { checked: document.getElementById('exclude-here').checked, text: box.textContent.replace(/\\s+/g, ' ').trim() };
+            await new Promise((r) => setTimeout(r, 50));
+          }
+          return null;
+        })()`);
+      const waitForExcluded = async (want) => {
+        for (let i = 0; i < 40 && JSON.stringify((await b.vaultStatus()).settings.excludedSites) !== JSON.stringify(want); i++) await new Promise((r) => setTimeout(r, 50));
+        assert.deepEqual((await b.vaultStatus()).settings.excludedSites, want);
+      };
+
+      let evaluate = await openPopup();
+      let box = await siteBox(evaluate);
+      assert.ok(box, 'the popup shows the site box for an http(s) tab');
+      assert.equal(box.checked, false);
+      assert.match(box.text, /Never use Latchkey on this site/);
+      assert.ok(box.text.includes(new URL(rp.url).host), `names the active tab's site: ${box.text}`);
+      await evaluate(`document.getElementById('exclude-here').click(), true`);
+      await waitForExcluded([rp.url]);
+      await evaluate('window.close(), true');
+      await assertBrowserHandles('excluded from the popup');
+
+      evaluate = await openPopup();
+      box = await siteBox(evaluate);
+      assert.equal(box?.checked, true, 'a reopened popup shows the site as excluded');
+      await evaluate(`document.getElementById('exclude-here').click(), true`);
+      await waitForExcluded([]);
+      await evaluate('window.close(), true');
+      await assertLatchkeyHandles('no longer excluded (popup)');
+      await cdp.detach();
+    }));
+
     it('settings-set refuses malformed exclusions (not an origin)', withLogs(ctx, async () => {
       const a = await b.extMessage({ type: 'settings-set', excludedSites: ['javascript:alert(1)'] });
       assert.equal(a?.error?.name, 'TypeError', JSON.stringify(a));
