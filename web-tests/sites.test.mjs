@@ -2,7 +2,8 @@
 // options page's "Websites" section by accessible names: an excluded site (and everything while
 // switched off) goes to the browser's own WebAuthn — no prompt, the browser holds the request
 // until the page aborts it (there is no other authenticator here), isConditionalMediationAvailable
-// is the browser's answer — and removing the exclusion brings Latchkey's prompt back.
+// is the browser's answer — and removing the exclusion brings Latchkey's prompt back. The toolbar
+// popup's "Never use Latchkey on this site" does the same for the active tab's site (Chromium only).
 
 import { describe, it, before, after } from 'node:test';
 import assert from 'node:assert/strict';
