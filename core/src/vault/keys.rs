@@ -235,13 +235,18 @@ impl RpTagKey {
     /// [RFC 2104]: https://www.rfc-editor.org/rfc/rfc2104
     #[must_use]
     pub fn tag(&self, rp_id: &str) -> String {
-        self.credential_tag(rp_id.as_bytes())
+        self.tag_bytes(rp_id.as_bytes())
     }
 
-    /// The tag of raw bytes (under a [`VaultKey::credential_tag_key`]: of a credential id), the
-    /// same construction: HMAC-SHA256, first 16 bytes, base64url.
+    /// The tag of a credential id (under a [`VaultKey::credential_tag_key`]), the same
+    /// construction as [`RpTagKey::tag`].
     #[must_use]
-    pub fn credential_tag(&self, bytes: &[u8]) -> String {
+    pub fn credential_tag(&self, credential_id: &[u8]) -> String {
+        self.tag_bytes(credential_id)
+    }
+
+    /// HMAC-SHA256 of `bytes` under this key, first 16 bytes, base64url.
+    fn tag_bytes(&self, bytes: &[u8]) -> String {
         let full = hmac_sha256(&self.0, &[bytes]);
         b64url::encode(&full[..RP_TAG_LEN])
     }
