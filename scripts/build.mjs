@@ -177,6 +177,13 @@ export function manifestFor(browser, root, { background: override } = {}) {
   const chromiumOnly = m.chromium_permissions ?? [];
   delete m.chromium_permissions;
   if (browser === "chrome") m.permissions = [...(m.permissions ?? []), ...chromiumOnly];
+  // "chromium_web_accessible_resources" (not a manifest key either): the fast channel's page
+  // (docs/design.md "The fast channel"), which only Chromium's service worker uses.
+  const chromiumResources = m.chromium_web_accessible_resources ?? [];
+  delete m.chromium_web_accessible_resources;
+  if (browser === "chrome" && chromiumResources.length > 0) {
+    m.web_accessible_resources = [...(m.web_accessible_resources ?? []), ...chromiumResources];
+  }
   const background = m.background ?? {};
   const script = override ?? background.service_worker ?? background.scripts?.[0];
   if (!script) throw new BuildError("manifest.json has no background script.");

@@ -3,6 +3,7 @@
 
 import { api } from "../shared/browser.js";
 import { proxyState } from "./proxy.js";
+import { channelState } from "./channel.js";
 import { hostMethodName, hostStatus } from "./host.js";
 import { setOsUnlock, unlockOs } from "./hostflow.js";
 import { TEST_FLAVOR } from "../../flavor.js";
@@ -51,6 +52,7 @@ async function statusOf(current) {
     retryAfterMs: await retryAfterMs(current),
     flavor: TEST_FLAVOR ? "test" : "normal",
     proxy: proxyState(),
+    channel: channelState(),
     // The helper app as last seen (vault-status probes it first; other answers do not wait for it).
     host: { ...(await hostStatus()), method: hostMethodName() },
   };

@@ -20,6 +20,7 @@ import { answerError, answerVaultError, parseMessage } from "../shared/messages.
 import { TEST_FLAVOR } from "../../flavor.js";
 import { asFailure, currentSettings, ensureSettings, hasVault, onAlarm, onStorageChanged, sanitizeSettings } from "./vault.js";
 import { listenProxy, syncProxy } from "./proxy.js";
+import { forgetTokens, onChannelBind, openChannel } from "./channel.js";
 import {
   EXTENSION_ORIGIN,
   handleAbort,
@@ -152,6 +153,8 @@ api.runtime.onMessage.addListener((message, sender, sendResponse) => route(messa
 // `{seq, answer}` out (`seq` absent: no answer wanted). The port's `sender` is the browser's, as
 // for runtime.onMessage; only content scripts of web pages may connect. When the port closes
 // (the frame navigated, was removed, or went into the back/forward cache) its pending requests end.
+// In Chromium the relay also gets a fast port bound to this one (channel.js, `channel-open`): the
+// same traffic with the same `sender` and requests, closed with it.
 api.runtime.onConnect.addListener((port) => {
   const sender = port.sender;
   if (port.name !== RELAY_PORT || !sender || sender.id !== api.runtime.id || !isContentScript(sender)) {
@@ -159,7 +162,9 @@ api.runtime.onConnect.addListener((port) => {
     return;
   }
   const owner = new Set();
-  port.onMessage.addListener((data) => {
+  const link = { disconnectHandlers: [] };
+  /** One `{seq, message}` of this relay, from either of its ports; answered through `post`. */
+  const handle = (data, post) => {
     if (data === null || typeof data !== "object") return;
     const seq = Number.isSafeInteger(data.seq) ? data.seq : null;
     let answered = false;
@@ -167,19 +172,36 @@ api.runtime.onConnect.addListener((port) => {
       if (answered || seq === null) return;
       answered = true;
       try {
-        port.postMessage({ seq, answer });
+        post({ seq, answer });
       } catch {
         // the frame is gone
       }
     };
     // No answer coming (an unknown or refused message): the relay hears "no answer" at once.
     if (!route(data.message, sender, respond, owner)) respond(undefined);
+  };
+  const postOnPort = (m) => port.postMessage(m);
+  port.onMessage.addListener((data) => {
+    // `channel-open` is answered on the runtime port only (a fast port cannot ask for another).
+    if (data !== null && typeof data === "object" && parseMessage(data.message)?.type === "channel-open") {
+      const token = openChannel(port, link, handle);
+      if (Number.isSafeInteger(data.seq)) postOnPort({ seq: data.seq, answer: { ok: token === null ? null : { token } } });
+      return;
+    }
+    handle(data, postOnPort);
   });
   port.onDisconnect.addListener(() => {
     void api.runtime.lastError;
+    forgetTokens(port);
+    for (const close of link.disconnectHandlers) close();
     endRequests(owner);
   });
 });
+
+// The fast channel's hand-over from Latchkey's channel page (Chromium's service worker only).
+if (typeof ServiceWorkerGlobalScope === "function" && globalThis instanceof ServiceWorkerGlobalScope) {
+  globalThis.addEventListener("message", onChannelBind);
+}
 
 api.storage.onChanged.addListener(onStorageChanged);
 

@@ -3,7 +3,7 @@
 // with `parseMessage` and ignores or rejects anything that does not fit.
 //
 // relay.js is a classic content script and cannot import this module; it builds its messages
-// (`webauthn`, `abort`, `autofill-list`, `autofill-choose`, `site-status`) by hand in exactly the shapes
+// (`webauthn`, `abort`, `autofill-list`, `autofill-choose`, `site-status`, `channel-open`) by hand in exactly the shapes
 // below, and the service worker checks them here; it checks `frame-policy` (sw → relay) itself.
 
 /** @typedef {"create" | "get"} Kind */
@@ -32,6 +32,11 @@
 /** relay → sw: the accounts for the autofill menu of conditional request `requestId`. @typedef {{type: "autofill-list", requestId: string}} AutofillListMessage */
 /** relay → sw: the person chose in the autofill menu (`credentialId`) or asked to unlock (`unlock: true`). @typedef {{type: "autofill-choose", requestId: string, credentialId?: string, unlock?: true}} AutofillChooseMessage */
 /** relay → sw: may Latchkey serve this frame (isConditionalMediationAvailable)? → {ok: boolean}. @typedef {{type: "site-status"}} SiteStatusMessage */
+/**
+ * relay → sw, on its runtime port only: a one-time token for a fast port (Chromium; docs/design.md
+ * "The fast channel") → {ok: {token: string}} or {ok: null} (no fast channel here).
+ * @typedef {{type: "channel-open"}} ChannelOpenMessage
+ */
 /**
  * sw → a parent frame's relay (tabs.sendMessage to that frame): does an <iframe> here whose src has
  * `origin` allow `feature` (its `allow` attribute)? → {ok: boolean}. Used where the browser has no
@@ -85,7 +90,7 @@
 /** sw → extension pages (broadcast, no answer): refresh. @typedef {{type: "vault-changed"}} VaultChangedMessage */
 
 /**
- * @typedef {WebAuthnMessage | AbortMessage | AutofillListMessage | AutofillChooseMessage | SiteStatusMessage |
+ * @typedef {WebAuthnMessage | AbortMessage | AutofillListMessage | AutofillChooseMessage | SiteStatusMessage | ChannelOpenMessage |
  *   FramePolicyMessage | PromptDetailsMessage | PromptDecisionMessage | PromptPinMessage |
  *   PromptHostVerifyMessage | PromptOsUnlockMessage | PromptPlatformMessage | VaultUnlockOsMessage | OsUnlockSetMessage |
  *   VaultStatusMessage | VaultCreateMessage | VaultUnlockMessage | VaultLockMessage | VaultChangePinMessage |
@@ -256,6 +261,8 @@ export const autofillListMessage = (requestId) => ({ type: "autofill-list", requ
 export const autofillChooseMessage = (requestId, credentialId) =>
   credentialId === null ? { type: "autofill-choose", requestId, unlock: true } : { type: "autofill-choose", requestId, credentialId };
 export const siteStatusMessage = () => ({ type: "site-status" });
+/** @returns {ChannelOpenMessage} */
+export const channelOpenMessage = () => ({ type: "channel-open" });
 export const framePolicyMessage = (origin, feature) => ({ type: "frame-policy", origin, feature });
 /** @returns {VaultChangedMessage} */
 export const vaultChangedMessage = () => ({ type: "vault-changed" });
@@ -326,6 +333,8 @@ export function parseMessage(m) {
         : null;
     case "site-status":
       return hasOnly(m, ["type"]) ? /** @type {SiteStatusMessage} */ (m) : null;
+    case "channel-open":
+      return hasOnly(m, ["type"]) ? /** @type {ChannelOpenMessage} */ (m) : null;
     case "prompt-details":
       return hasOnly(m, ["type", "promptId"]) && isId(m.promptId) ? /** @type {PromptDetailsMessage} */ (m) : null;
     case "prompt-decision":
