@@ -182,8 +182,9 @@ api.runtime.onConnect.addListener((port) => {
   };
   const postOnPort = (m) => port.postMessage(m);
   port.onMessage.addListener((data) => {
-    // `channel-open` is answered on the runtime port only (a fast port cannot ask for another).
-    if (data !== null && typeof data === "object" && parseMessage(data.message)?.type === "channel-open") {
+    // `channel-open` is answered on the runtime port only (a fast port cannot ask for another);
+    // every other message is parsed once, by route().
+    if (data !== null && typeof data === "object" && data.message?.type === "channel-open" && parseMessage(data.message)) {
       const token = openChannel(port, link, handle);
       if (Number.isSafeInteger(data.seq)) postOnPort({ seq: data.seq, answer: { ok: token === null ? null : { token } } });
       return;

@@ -154,16 +154,20 @@ async function coldCall(b, allow) {
   return r.times[0];
 }
 
+/** The bench page, a warm-up (the first create makes the test flavor's vault: Argon2id at the default parameters), a silent harness tab. */
+async function warmUp(b, rpUrl) {
+  await b.goto(`${rpUrl}/isolated.html`); // cross-origin isolated: 5 µs timer (web-tests/rp/server.mjs)
+  const warm = await loop(b, { kind: 'create', n: 3 });
+  await loop(b, { kind: 'get', n: 3, allow: warm.ids.slice(-1) });
+  await quietHarnessTab(b);
+}
+
 async function benchBrowser(name, rpUrl, fixtures) {
   const out = { browser: name };
   log(`${name}: launching (test flavor)`);
   const b = await launch(name, true);
   try {
-    await b.goto(`${rpUrl}/isolated.html`); // cross-origin isolated: 5 µs timer (web-tests/rp/server.mjs)
-    // Warm-up: the first create makes the test flavor's vault (Argon2id at the default parameters).
-    const warm = await loop(b, { kind: 'create', n: 3 });
-    await loop(b, { kind: 'get', n: 3, allow: warm.ids.slice(-1) });
-    await quietHarnessTab(b);
+    await warmUp(b, rpUrl);
 
     log(`${name}: messaging floor, create, get (${N} each)`);
     out.floor = stats((await loop(b, { kind: 'cma', n: N })).times);
@@ -270,10 +274,7 @@ async function latencyLaunch(rpUrl) {
   log('chromium: Latchkey create, get (another launch for the ratio)');
   const b = await launch('chromium', true);
   try {
-    await b.goto(`${rpUrl}/isolated.html`);
-    const warm = await loop(b, { kind: 'create', n: 3 });
-    await loop(b, { kind: 'get', n: 3, allow: warm.ids.slice(-1) });
-    await quietHarnessTab(b);
+    await warmUp(b, rpUrl);
     const created = await loop(b, { kind: 'create', n: N });
     const get = await loop(b, { kind: 'get', n: N, allow: created.ids.slice(-1) });
     return { create: created.times, get: get.times };
